@@ -1,0 +1,47 @@
+/**
+ * What a collection does with an error thrown by one of its callbacks: the
+ * `handler` and `withBacktrace` options of `createAndRunWaitStateCollection`.
+ */
+import { InvalidArgumentError } from '../errors.js';
+
+/**
+ * - `true` (default): print the error (with its stack unless `withBacktrace`
+ *   is `false`) to stderr and go on;
+ * - `'abort'`: drop it silently and go on;
+ * - a function: called with the state or handle whose callback threw (or
+ *   `null` for `applyInWaitStateCollectionProcess` work), the error and, unless
+ *   `withBacktrace` is `false`, the stack text; then the loop goes on;
+ * - `null`: re-throw it as an uncaught exception (outside the loop, which goes on).
+ */
+export type Handler<O = unknown> = null | true | 'abort' | ((object: O | null, error: unknown, backtrace?: string) => void);
+
+/** How much backtrace a handler gets: `'quick'` the first frames, `true`/`'bug-form'` the whole stack, `false` none. */
+export type WithBacktrace = 'bug-form' | 'quick' | boolean;
+
+/** Checks a `handler` option. */
+export function checkHandler<O>(value: unknown, name: string): Handler<O> {
+  if (value === undefined || value === true) return true;
+  if (value === null || value === 'abort' || typeof value === 'function') return value as Handler<O>;
+  throw new InvalidArgumentError(name, `must be true, 'abort', null or a function`);
+}
+
+/** Checks a `withBacktrace` option. */
+export function checkWithBacktrace(value: unknown, name: string): WithBacktrace {
+  if (value === undefined) return true;
+  if (value === true || value === false || value === 'bug-form' || value === 'quick') return value;
+  throw new InvalidArgumentError(name, `must be a boolean, 'bug-form' or 'quick'`);
+}
+
+/** The backtrace text for `error` at the requested detail. */
+export function backtraceOf(error: unknown, detail: WithBacktrace): string {
+  const full = error instanceof Error && typeof error.stack === 'string' ? error.stack : String(error);
+  if (detail !== 'quick') return full;
+  return full.split('\n').slice(0, 6).join('\n');
+}
+
+/** Prints an error that reached a collection's default handler. */
+export function printError(collectionName: unknown, object: unknown, error: unknown, detail: WithBacktrace): void {
+  const where = object === null ? '' : ` in a callback of ${String(object)}`;
+  const text = detail === false ? (error instanceof Error ? `${error.name}: ${error.message}` : String(error)) : backtraceOf(error, detail);
+  process.stderr.write(`commio: error in collection ${String(collectionName)}${where}:\n${text}\n`);
+}

@@ -1,0 +1,131 @@
+/** createAsyncIoStateAndConnectedTcpSocket: a state for an outgoing TCP connection. */
+import net from 'node:net';
+import { logger } from '../debug.js';
+import { ConnectTimeoutError } from '../errors.js';
+import { checkCollection, type WaitStateCollection } from '../collection/wait-state-collection.js';
+import {
+  checkBoolean,
+  checkFunction,
+  checkKeyword,
+  checkOptions,
+  checkSeconds,
+  checkString,
+  keys,
+  secondsToMs,
+} from '../options/validate.js';
+import { resolveStateSettings, STATE_OPTION_KEYS, type StateOptions } from '../options/state-options.js';
+import { resolveService } from '../options/service.js';
+import type { AsyncIoState } from '../state/async-io-state.js';
+import { adoptTcpSocket } from '../state/create-state.js';
+
+const log = logger('connect');
+
+/** `(state, failure)`: `failure` is `null` once connected, else the error (the state is closed then). */
+export type ConnectCallback = (state: AsyncIoState, failure: Error | null) => void;
+
+/** Options of createAsyncIoStateAndConnectedTcpSocket. */
+export interface ConnectOptions extends StateOptions {
+  /** Seconds the connection (and TLS handshake) may take; `null`: the system's limit. @default null */
+  connectTimeout?: number | null;
+  /** Local address to bind before connecting. */
+  localAddress?: string | null;
+  /** Local port (or service) to bind before connecting. */
+  localPort?: number | string | null;
+  /** SO_KEEPALIVE. @default false */
+  keepalive?: boolean;
+  /** TCP_NODELAY. @default true */
+  nodelay?: boolean;
+  /** Address family for a host name: `false` IPv4, `true` IPv6, `'any'` either. @default 'any' */
+  ipv6?: 'any' | boolean;
+}
+
+/** @internal Every option key the connect function knows (TLS keys included). */
+export const CONNECT_KEYS = keys(
+  ...STATE_OPTION_KEYS,
+  'connectTimeout',
+  'localAddress',
+  'localPort',
+  'keepalive',
+  'nodelay',
+  'ipv6',
+  'sslCtx',
+  'ctxConfigureCallback',
+  'sslConfigureCallback',
+  'handshakeTimeout',
+  'tlsextHostName',
+);
+
+function deliverConnectResult(state: AsyncIoState, callback: ConnectCallback, failure: Error | null): void {
+  // Runs even when the state was closed by the failure: the callback must learn of it.
+  if (failure === null && state.closed) return;
+  state.enterCallback();
+  try {
+    callback(state, failure);
+  } finally {
+    state.leaveCallback();
+  }
+}
+
+/**
+ * Returns a new state at once and connects it to `hostspec:service`.
+ * `callback(state, null)` runs once connected, `callback(state, error)` on
+ * failure or after `connectTimeout` seconds (`ERR_COMMIO_CONNECT_TIMEOUT`);
+ * after a failure the state is already closed.
+ */
+export function createAsyncIoStateAndConnectedTcpSocket(
+  collection: WaitStateCollection,
+  hostspec: string,
+  service: number | string,
+  callback: ConnectCallback,
+  options?: ConnectOptions,
+): AsyncIoState {
+  const c = checkCollection(collection);
+  const host = checkString(hostspec, 'hostspec');
+  const port = resolveService(service, 'service');
+  const cb = checkFunction<ConnectCallback>(callback, 'callback');
+  const o = checkOptions(options, CONNECT_KEYS);
+  const settings = resolveStateSettings(o);
+  const connectTimeout = o['connectTimeout'] === undefined ? null : checkSeconds(o['connectTimeout'], 'options.connectTimeout');
+  const localAddress = o['localAddress'] === undefined || o['localAddress'] === null ? undefined : checkString(o['localAddress'], 'options.localAddress');
+  const localPort = o['localPort'] === undefined || o['localPort'] === null ? undefined : resolveService(o['localPort'], 'options.localPort');
+  const keepalive = checkBoolean(o['keepalive'], 'options.keepalive', false);
+  const nodelay = checkBoolean(o['nodelay'], 'options.nodelay', true);
+  const ipv6 = checkKeyword<'any' | boolean>(o['ipv6'], 'options.ipv6', ['any', true, false], 'any');
+  c.assertAlive();
+
+  const socket = new net.Socket({ allowHalfOpen: true });
+  const state = adoptTcpSocket(c, socket, socket, settings);
+  let settled = false;
+  let timer: NodeJS.Timeout | null = null;
+  const settle = (failure: Error | null): void => {
+    if (settled) return;
+    settled = true;
+    if (timer !== null) clearTimeout(timer);
+    socket.removeListener('connect', onConnect);
+    socket.removeListener('error', onError);
+    if (failure !== null) {
+      log('%s: connecting to %s:%d failed: %s', state, host, port, failure.message);
+      state.close(false);
+      c.dispatch(state, deliverConnectResult, state, cb, failure, undefined);
+      return;
+    }
+    log('%s: connected to %s:%d', state, host, port);
+    c.dispatch(state, deliverConnectResult, state, cb, null, undefined);
+  };
+  const onConnect = (): void => settle(null);
+  const onError = (error: Error): void => settle(error);
+  socket.once('connect', onConnect);
+  socket.once('error', onError);
+  if (connectTimeout !== null && connectTimeout > 0) {
+    timer = setTimeout(() => {
+      settle(new ConnectTimeoutError(`connecting to ${host}:${port} took more than ${connectTimeout} s`));
+    }, secondsToMs(connectTimeout));
+  }
+  const connectOptions: net.TcpSocketConnectOpts = { host, port, noDelay: nodelay, keepAlive: keepalive };
+  if (localAddress !== undefined) connectOptions.localAddress = localAddress;
+  if (localPort !== undefined) connectOptions.localPort = localPort;
+  if (ipv6 !== 'any') connectOptions.family = ipv6 ? 6 : 4;
+  log('%s: connecting to %s:%d', state, host, port);
+  socket.connect(connectOptions);
+  return state;
+}

@@ -1,0 +1,18 @@
+/**
+ * Logging through `debug`. Namespaces: `commio:collection`, `commio:state`,
+ * `commio:accept`, `commio:connect`, `commio:udp`, `commio:ssl`.
+ * `DEBUG=commio:*` shows the life of every state and handle. Only counts are
+ * ever logged, never payload bytes.
+ */
+import createDebug from 'debug';
+
+/** The parts of commio that log, one `debug` namespace each. */
+export type LogArea = 'collection' | 'state' | 'accept' | 'connect' | 'udp' | 'ssl';
+
+/** A logger for one area: call it printf-style; check `.enabled` before costly formatting. */
+export type Logger = createDebug.Debugger;
+
+/** The logger of `area` (namespace `commio:<area>`). */
+export function logger(area: LogArea): Logger {
+  return createDebug(`commio:${area}`);
+}

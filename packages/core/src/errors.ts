@@ -1,0 +1,132 @@
+/**
+ * Every error commio throws or reports. Each class has a stable string `code`
+ * (`ERR_COMMIO_*`); an OS or TLS error that caused one is kept as `cause`
+ * with its own `code` (`EADDRINUSE`, `ECONNRESET`, ...).
+ *
+ * Misuse (bad arguments, a second read while one is active, use after close)
+ * is thrown synchronously; runtime outcomes reach callbacks or rejected
+ * promises.
+ */
+
+/** Every code an error made by commio can carry. */
+export type CommioErrorCode =
+  | 'ERR_COMMIO_INVALID_ARGUMENT'
+  | 'ERR_COMMIO_OPERATION_IN_PROGRESS'
+  | 'ERR_COMMIO_NOT_IN_CALLBACK'
+  | 'ERR_COMMIO_STATE_CLOSED'
+  | 'ERR_COMMIO_BIND_TIMEOUT'
+  | 'ERR_COMMIO_BIND_FAILED'
+  | 'ERR_COMMIO_HANDSHAKE_TIMEOUT'
+  | 'ERR_COMMIO_CONNECT_TIMEOUT'
+  | 'ERR_COMMIO_BUFFER_OVERFLOW'
+  | 'ERR_COMMIO_OUTPUT_OVERFLOW'
+  | 'ERR_COMMIO_UNSUPPORTED'
+  | 'ERR_COMMIO_COLLECTION_CLOSED';
+
+const kCommioError = Symbol.for('commio.error');
+
+/**
+ * Base class of every commio error. `instanceof CommioError` also holds for
+ * errors made by another loaded copy of `@commio/core`.
+ */
+export abstract class CommioError extends Error {
+  /** The stable code naming what went wrong. */
+  abstract readonly code: CommioErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  get [kCommioError](): true {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === CommioError) {
+      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kCommioError] === true;
+    }
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+
+/** A bad argument or option: wrong type, out of range, unknown key or keyword. */
+export class InvalidArgumentError extends CommioError {
+  readonly code = 'ERR_COMMIO_INVALID_ARGUMENT' as const;
+  /** The argument's path, for example `options.initTimeout` or `buffer`. */
+  readonly argument: string;
+
+  constructor(argument: string, problem: string) {
+    super(`${argument} ${problem}`);
+    this.argument = argument;
+  }
+}
+
+/** A second operation in a direction that allows only one at a time. */
+export class OperationInProgressError extends CommioError {
+  readonly code = 'ERR_COMMIO_OPERATION_IN_PROGRESS' as const;
+}
+
+/** `asyncIoStateDiscard`/`asyncIoStateFinish` called outside a read-with-checking callback. */
+export class NotInCallbackError extends CommioError {
+  readonly code = 'ERR_COMMIO_NOT_IN_CALLBACK' as const;
+}
+
+/** An operation on a state (or handle) that is already closed. */
+export class StateClosedError extends CommioError {
+  readonly code = 'ERR_COMMIO_STATE_CLOSED' as const;
+}
+
+/** The port stayed in use for the whole `initTimeout`; `cause` is the last `EADDRINUSE`. */
+export class BindTimeoutError extends CommioError {
+  readonly code = 'ERR_COMMIO_BIND_TIMEOUT' as const;
+}
+
+/** Binding failed for a reason retrying cannot fix; `cause` is the OS error. */
+export class BindFailedError extends CommioError {
+  readonly code = 'ERR_COMMIO_BIND_FAILED' as const;
+}
+
+/** A TLS handshake did not finish within `handshakeTimeout`. */
+export class HandshakeTimeoutError extends CommioError {
+  readonly code = 'ERR_COMMIO_HANDSHAKE_TIMEOUT' as const;
+}
+
+/** A connection attempt did not finish within `connectTimeout`. */
+export class ConnectTimeoutError extends CommioError {
+  readonly code = 'ERR_COMMIO_CONNECT_TIMEOUT' as const;
+}
+
+/** More than `maxBufferedInput` bytes were received and not consumed. */
+export class BufferOverflowError extends CommioError {
+  readonly code = 'ERR_COMMIO_BUFFER_OVERFLOW' as const;
+}
+
+/** A write would have taken the pending output past `maxQueuedOutput`. */
+export class OutputOverflowError extends CommioError {
+  readonly code = 'ERR_COMMIO_OUTPUT_OVERFLOW' as const;
+}
+
+/** Something this Node.js (or this kind of socket) cannot do. */
+export class UnsupportedError extends CommioError {
+  readonly code = 'ERR_COMMIO_UNSUPPORTED' as const;
+}
+
+/** The collection's loop was stopped for good: it takes no new states or work. */
+export class CollectionClosedError extends CommioError {
+  readonly code = 'ERR_COMMIO_COLLECTION_CLOSED' as const;
+}
+
+/** The `code` of an error-like value, if it has a string one. */
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+/** Turns anything thrown or emitted into an `Error` (sockets sometimes emit non-errors). */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

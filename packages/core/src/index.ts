@@ -1,0 +1,102 @@
+/**
+ * @commio/core: LispWorks-style asynchronous TCP, TLS and UDP I/O on Node.js.
+ * The free functions keep the LispWorks names in camelCase and are the
+ * canonical API; see the package README for the mapping table.
+ */
+
+// errors
+export {
+  CommioError,
+  InvalidArgumentError,
+  OperationInProgressError,
+  NotInCallbackError,
+  StateClosedError,
+  BindTimeoutError,
+  BindFailedError,
+  HandshakeTimeoutError,
+  ConnectTimeoutError,
+  BufferOverflowError,
+  OutputOverflowError,
+  UnsupportedError,
+  CollectionClosedError,
+} from './errors.js';
+export type { CommioErrorCode } from './errors.js';
+
+// collections
+export {
+  WaitStateCollection,
+  makeWaitStateCollection,
+  createAndRunWaitStateCollection,
+  loopProcessingWaitStateCollection,
+  waitForWaitStateCollection,
+  callWaitStateCollection,
+  waitStateCollectionStopLoop,
+  waitStateCollectionAliveP,
+  applyInWaitStateCollectionProcess,
+  closeWaitStateCollection,
+} from './collection/wait-state-collection.js';
+export type { CreateAndRunOptions } from './collection/wait-state-collection.js';
+export type { Handler, WithBacktrace } from './collection/handler.js';
+
+// states
+export { AsyncIoState } from './state/async-io-state.js';
+export type { SocketAddress, SslSide } from './state/async-io-state.js';
+export type { IoStatus } from './state/status.js';
+export type { StateOptions } from './options/state-options.js';
+export { createAsyncIoState } from './state/create-state.js';
+export type { CreateAsyncIoStateOptions } from './state/create-state.js';
+export {
+  asyncIoStateCollection,
+  asyncIoStateObject,
+  asyncIoStateName,
+  asyncIoStateUserInfo,
+  asyncIoStateReadTimeout,
+  asyncIoStateWriteTimeout,
+  asyncIoStateMaxRead,
+  asyncIoStateOldLength,
+  asyncIoStateReadStatus,
+  asyncIoStateWriteStatus,
+  asyncIoStateAddress,
+  asyncIoStatePeerAddress,
+  asyncIoStateSslSide,
+  asyncIoStateCtx,
+  asyncIoStateSsl,
+} from './state/readers.js';
+
+// reading
+export {
+  asyncIoStateReadBuffer,
+  asyncIoStateReadWithChecking,
+  asyncIoStateDiscard,
+  asyncIoStateFinish,
+  asyncIoStateWaitForInput,
+  asyncIoStateGetBufferedData,
+  asyncIoStateBufferedDataLength,
+} from './state/reading.js';
+export type { ReadBufferOptions, ReadWithCheckingOptions, WaitForInputOptions } from './state/reading.js';
+export type { BufferCallback, StateCallback, ElementType } from './state/read-side.js';
+
+// writing
+export { asyncIoStateWriteBuffer } from './state/writing.js';
+export type { WriteBufferOptions } from './state/writing.js';
+
+// ending
+export { asyncIoStateAbort, asyncIoStateAbortAndClose, closeAsyncIoState, asyncIoStateShutdown } from './state/ending.js';
+export type { Direction, ShutdownCallback } from './state/ending.js';
+
+// accepting
+export { acceptTcpConnectionsCreatingAsyncIoStates } from './accept/accept-tcp-connections.js';
+export type { AcceptOptions, ConnectionFunction, Ipv6Choice } from './accept/accept-tcp-connections.js';
+export {
+  AcceptingHandle,
+  closeAcceptingHandle,
+  acceptingHandleCollection,
+  acceptingHandleSocket,
+  acceptingHandleName,
+  acceptingHandleUserInfo,
+  acceptingHandleLocalPort,
+} from './accept/accepting-handle.js';
+
+// connecting
+export { createAsyncIoStateAndConnectedTcpSocket } from './connect/connect-tcp.js';
+export type { ConnectOptions, ConnectCallback } from './connect/connect-tcp.js';

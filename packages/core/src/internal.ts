@@ -1,0 +1,20 @@
+/**
+ * @commio/core/internal: the narrow seam for @commio/ssl and for tests.
+ * Not a stable API.
+ */
+export { logger } from './debug.js';
+export type { Logger, LogArea } from './debug.js';
+export {
+  checkOptions,
+  checkSeconds,
+  checkBoolean,
+  checkInteger,
+  checkFunction,
+  checkKeyword,
+  checkString,
+  optionalFunction,
+  invalid,
+  keys,
+} from './options/validate.js';
+export type { CheckedOptions } from './options/validate.js';
+export { resolveService } from './options/service.js';

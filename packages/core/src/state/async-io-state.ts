@@ -1,0 +1,393 @@
+/**
+ * The async-I/O state: one per connection (or UDP socket), living in one
+ * collection. It composes a read side and a write side over its transport.
+ *
+ * Guarantees:
+ * - every callback of the state runs through its collection, serially, and
+ *   never inside the call that started the operation;
+ * - one read-direction operation at a time; one write at a time unless
+ *   `queueOutput` (then writes queue and complete in order);
+ * - an abort requested inside one of the state's own callbacks takes effect
+ *   when that callback returns;
+ * - once closed, no callback of the state runs again (except the
+ *   `closeCallback` of `asyncIoStateAbortAndClose`), its timers are cleared
+ *   and, unless kept alive, its socket is destroyed.
+ */
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { logger } from '../debug.js';
+import { InvalidArgumentError, StateClosedError } from '../errors.js';
+import { checkByteLimit, checkInteger, checkSeconds } from '../options/validate.js';
+import type { CollectionMember, PassFlushable, WaitStateCollection } from '../collection/wait-state-collection.js';
+import { ReadSide } from './read-side.js';
+import { WriteSide } from './write-side.js';
+import type { IoStatus } from './status.js';
+import { DEFAULT_MAX_BUFFERED_INPUT, DEFAULT_MAX_QUEUED_OUTPUT, DEFAULT_MAX_READ } from '../options/defaults.js';
+
+const log = logger('state');
+
+/** A local or peer address of a state. */
+export interface SocketAddress {
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+}
+
+/** The TLS side of a state, or `null` without TLS. */
+export type SslSide = 'client' | 'server' | 'both';
+
+/** Settings every state creator accepts; see `StateOptions`. */
+export interface StateSettings {
+  readTimeout: number | null;
+  writeTimeout: number | null;
+  userInfo: unknown;
+  name: unknown;
+  queueOutput: boolean;
+  maxQueuedOutput: number;
+  maxBufferedInput: number;
+}
+
+/** The TLS facts of a state with TLS attached (kept by the TLS module). */
+export interface StateTlsInfo {
+  side: SslSide;
+  ctx: unknown;
+  socket: tls.TLSSocket;
+}
+
+const kState = Symbol('commio.state');
+type SocketWithState = net.Socket & { [kState]?: AsyncIoState };
+
+function stateOf(socket: net.Socket): AsyncIoState | undefined {
+  return (socket as SocketWithState)[kState];
+}
+
+// Listeners are shared module-level functions that find their state through
+// the socket, so an idle state costs no closures.
+function onTransportData(this: net.Socket, chunk: Buffer): void {
+  stateOf(this)?.reader.onData(chunk);
+}
+function onTransportEnd(this: net.Socket): void {
+  stateOf(this)?.reader.onEnd();
+}
+function onTransportError(this: net.Socket, error: Error): void {
+  stateOf(this)?.onTransportError(error);
+}
+function onTransportClose(this: net.Socket): void {
+  stateOf(this)?.onTransportClose();
+}
+function ignoreError(): void {
+  // A socket handed back or torn down may still report errors: they are of no
+  // use to anyone any more, and must not crash the process.
+}
+
+let nextSerial = 1;
+
+/** One connection (or UDP socket) in a collection. */
+export class AsyncIoState implements CollectionMember, PassFlushable {
+  /** The collection whose loop runs this state's callbacks. */
+  readonly collection: WaitStateCollection;
+  /** What the state wraps: the object given to `createAsyncIoState`, else the Node socket. */
+  readonly object: unknown;
+  /** Any value; shown when the state is printed. */
+  name: unknown;
+  /** Any value; never used by commio. */
+  userInfo: unknown;
+  /** Whether overlapping writes queue (true) or throw (false). */
+  readonly queueOutput: boolean;
+  /** @internal */
+  readonly serial = nextSerial++;
+  /** @internal The read direction. */
+  readonly reader: ReadSide;
+  /** @internal The write direction. */
+  readonly writer: WriteSide;
+  /** @internal The TCP transport (a TLSSocket while TLS is attached); null for UDP. */
+  socket: net.Socket | null = null;
+  /** @internal TLS facts while TLS is attached. */
+  tls: StateTlsInfo | null = null;
+  /** @internal Set by the TLS module while an attach, detach or handshake runs. */
+  sslBusy = false;
+  /** @internal Extension slot for the UDP module. */
+  udp: unknown = null;
+  #readTimeout: number | null;
+  #writeTimeout: number | null;
+  #maxRead = DEFAULT_MAX_READ;
+  #maxQueuedOutput: number;
+  #maxBufferedInput: number;
+  #closed = false;
+  #callbackDepth = 0;
+  #deferred: (() => void)[] | null = null;
+  #address: SocketAddress | null = null;
+  #peerAddress: SocketAddress | null = null;
+
+  /** @internal use the creators (createAsyncIoState, accept, connect, UDP) */
+  constructor(collection: WaitStateCollection, object: unknown, settings: StateSettings) {
+    this.collection = collection;
+    this.object = object;
+    this.name = settings.name;
+    this.userInfo = settings.userInfo;
+    this.queueOutput = settings.queueOutput;
+    this.#readTimeout = settings.readTimeout;
+    this.#writeTimeout = settings.writeTimeout;
+    this.#maxQueuedOutput = settings.maxQueuedOutput;
+    this.#maxBufferedInput = settings.maxBufferedInput;
+    this.reader = new ReadSide(this);
+    this.writer = new WriteSide(this);
+    collection.addMember(this);
+  }
+
+  toString(): string {
+    return `#<async-io-state ${this.name === undefined || this.name === null ? this.serial : String(this.name)}>`;
+  }
+
+  /** Seconds a read operation may go without progress; `null` for no limit. */
+  get readTimeout(): number | null {
+    return this.#readTimeout;
+  }
+  set readTimeout(value: number | null) {
+    this.#readTimeout = checkSeconds(value, 'readTimeout');
+  }
+
+  /** Seconds a write may take; `null` for no limit. */
+  get writeTimeout(): number | null {
+    return this.#writeTimeout;
+  }
+  set writeTimeout(value: number | null) {
+    this.#writeTimeout = checkSeconds(value, 'writeTimeout');
+  }
+
+  /** Most new bytes handed to one read-with-checking callback. @default 65536 */
+  get maxRead(): number {
+    return this.#maxRead;
+  }
+  set maxRead(value: number) {
+    this.#maxRead = checkInteger(value, 'maxRead', 1, 0x7fffffff, this.#maxRead);
+  }
+
+  /** Bytes of writes not yet completed that the state accepts (a lone write always is). @default 16 MiB */
+  get maxQueuedOutput(): number {
+    return this.#maxQueuedOutput;
+  }
+  set maxQueuedOutput(value: number) {
+    this.#maxQueuedOutput = checkByteLimit(value, 'maxQueuedOutput', this.#maxQueuedOutput);
+  }
+
+  /** Bytes received and not yet consumed that the state holds before a read fails. @default 16 MiB */
+  get maxBufferedInput(): number {
+    return this.#maxBufferedInput;
+  }
+  set maxBufferedInput(value: number) {
+    this.#maxBufferedInput = checkByteLimit(value, 'maxBufferedInput', this.#maxBufferedInput);
+  }
+
+  /** How much of the current read-with-checking view was already seen by the previous callback. */
+  get oldLength(): number {
+    return this.reader.oldLength;
+  }
+
+  /** Status of the read direction. */
+  get readStatus(): IoStatus {
+    return this.reader.status;
+  }
+
+  /** Status of the write direction. */
+  get writeStatus(): IoStatus {
+    return this.writer.status;
+  }
+
+  /** Bytes received and not yet consumed. */
+  get bufferedDataLength(): number {
+    return this.reader.bufferedLength;
+  }
+
+  /** Bytes of writes handed to the state and not yet completed. */
+  get queuedOutputLength(): number {
+    return this.writer.pendingBytes;
+  }
+
+  /** The local address, or `null` when unknown (closed before it was asked). */
+  get address(): SocketAddress | null {
+    if (this.#address === null && !this.#closed) this.#address = this.localAddressOfTransport();
+    return this.#address;
+  }
+
+  /** The peer's address, or `null` when not connected. */
+  get peerAddress(): SocketAddress | null {
+    if (this.#peerAddress === null && !this.#closed) this.#peerAddress = this.peerAddressOfTransport();
+    return this.#peerAddress;
+  }
+
+  /** The TLS side, or `null` without TLS. */
+  get sslSide(): SslSide | null {
+    return this.tls?.side ?? null;
+  }
+
+  /** The secure context in use, or `null` without TLS. */
+  get ctx(): unknown {
+    return this.tls?.ctx ?? null;
+  }
+
+  /** The TLS socket, or `null` without TLS. */
+  get ssl(): tls.TLSSocket | null {
+    return this.tls?.socket ?? null;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal Throws `ERR_COMMIO_STATE_CLOSED` when closed. */
+  assertOpen(): void {
+    if (this.#closed) throw new StateClosedError(`${String(this)} is closed`);
+  }
+
+  /** @internal True while one of this state's callbacks runs. */
+  get inCallback(): boolean {
+    return this.#callbackDepth > 0;
+  }
+
+  /** @internal Brackets a user callback of this state. */
+  enterCallback(): void {
+    this.#callbackDepth++;
+  }
+
+  /** @internal Ends a user callback; runs what was deferred until it returned. */
+  leaveCallback(): void {
+    if (--this.#callbackDepth > 0) return;
+    const deferred = this.#deferred;
+    if (deferred === null) return;
+    this.#deferred = null;
+    for (const action of deferred) action();
+  }
+
+  /** @internal Runs `action` now, or when the running callback of this state returns. */
+  whenOutsideCallback(action: () => void): void {
+    if (this.#callbackDepth === 0) {
+      action();
+      return;
+    }
+    (this.#deferred ??= []).push(action);
+  }
+
+  /** @internal Makes `socket` the state's transport and starts listening to it. */
+  attachTransport(socket: net.Socket): void {
+    this.socket = socket;
+    (socket as SocketWithState)[kState] = this;
+    socket.on('data', onTransportData);
+    socket.on('end', onTransportEnd);
+    socket.on('error', onTransportError);
+    socket.on('close', onTransportClose);
+    this.#address = null;
+    this.#peerAddress = null;
+  }
+
+  /**
+   * @internal Stops listening to the transport and hands it back paused (for
+   * keep-alive close, TLS attach and detach). Bytes read ahead stay in the
+   * read side.
+   */
+  detachTransport(): net.Socket | null {
+    const socket = this.socket;
+    if (socket === null) return null;
+    socket.pause();
+    socket.removeListener('data', onTransportData);
+    socket.removeListener('end', onTransportEnd);
+    socket.removeListener('error', onTransportError);
+    socket.removeListener('close', onTransportClose);
+    delete (socket as SocketWithState)[kState];
+    this.socket = null;
+    this.reader.transportDetached();
+    return socket;
+  }
+
+  /** @internal */
+  onTransportError(error: Error): void {
+    log('%s: socket error %s', this, (error as NodeJS.ErrnoException).code ?? error.message);
+    this.reader.onError(error);
+    this.writer.onError(error);
+  }
+
+  /** @internal */
+  onTransportClose(): void {
+    this.reader.onEnd();
+    this.writer.onClose();
+  }
+
+  localAddressOfTransport(): SocketAddress | null {
+    const socket = this.socket;
+    if (socket === null) return null;
+    const info = socket.address();
+    if (!('port' in info) || typeof info.port !== 'number') return null;
+    return { address: info.address, port: info.port, family: info.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+  }
+
+  peerAddressOfTransport(): SocketAddress | null {
+    const socket = this.socket;
+    if (socket?.remoteAddress === undefined || socket.remotePort === undefined) return null;
+    return { address: socket.remoteAddress, port: socket.remotePort, family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4' };
+  }
+
+  /** @internal Flushes output batched during the pass of the loop that just ended. */
+  flushAfterPass(): void {
+    this.writer.flushAfterPass();
+  }
+
+  /**
+   * @internal Closes the state: no further callbacks, timers cleared, socket
+   * destroyed (or, with `keepAlive`, handed back paused). Idempotent. Returns
+   * the bytes still buffered (readable with asyncIoStateGetBufferedData).
+   */
+  close(keepAlive: boolean): number {
+    if (this.#closed) return this.reader.bufferedLength;
+    // Remember the addresses: once the socket is gone they cannot be asked.
+    this.#closed = true;
+    this.#deferred = null;
+    this.reader.closed();
+    this.writer.closed();
+    this.collection.removeMember(this);
+    const socket = this.socket;
+    if (socket !== null) {
+      const tlsSocket = this.tls?.socket ?? null;
+      this.detachTransport();
+      socket.on('error', ignoreError);
+      if (!keepAlive) socket.destroy();
+      else if (tlsSocket !== null) {
+        // Closing always takes TLS down, even with keep-alive (as LispWorks):
+        // what is handed back is the plain socket under it.
+        tlsSocket.destroy();
+      }
+    }
+    this.tls = null;
+    log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.reader.bufferedLength);
+    return this.reader.bufferedLength;
+  }
+
+  /** @internal The collection is closing: close without callbacks. */
+  closeForCollection(): void {
+    this.close(false);
+  }
+}
+
+/** Checks that `value` is a state that is not closed. */
+export function checkOpenState(value: unknown, name = 'state'): AsyncIoState {
+  const state = checkState(value, name);
+  state.assertOpen();
+  return state;
+}
+
+/** Checks that `value` is a state (open or closed). */
+export function checkState(value: unknown, name = 'state'): AsyncIoState {
+  if (!(value instanceof AsyncIoState)) throw new InvalidArgumentError(name, 'must be an AsyncIoState');
+  return value;
+}
+
+/** The settings used when a creator's options leave one out. */
+export const DEFAULT_STATE_SETTINGS: Readonly<StateSettings> = Object.freeze({
+  readTimeout: null,
+  writeTimeout: null,
+  userInfo: null,
+  name: null,
+  queueOutput: false,
+  maxQueuedOutput: DEFAULT_MAX_QUEUED_OUTPUT,
+  maxBufferedInput: DEFAULT_MAX_BUFFERED_INPUT,
+});

@@ -1,0 +1,79 @@
+/** createAsyncIoState: wrapping a socket the program already has. */
+import net from 'node:net';
+import { UnsupportedError } from '../errors.js';
+import { logger } from '../debug.js';
+import { checkCollection, type WaitStateCollection } from '../collection/wait-state-collection.js';
+import { checkInteger, checkKeyword, checkOptions, invalid, keys, checkBoolean } from '../options/validate.js';
+import { resolveStateSettings, STATE_OPTION_KEYS, type StateOptions } from '../options/state-options.js';
+import { AsyncIoState, type StateSettings } from './async-io-state.js';
+
+const log = logger('state');
+
+/** Options of createAsyncIoState. */
+export interface CreateAsyncIoStateOptions extends StateOptions {
+  /** The object is a UDP socket; `'connected'` a connected one. @default false */
+  udp?: boolean | 'connected';
+  /** For UDP: the socket is IPv6 (decides how host names are resolved when sending). */
+  ipv6?: boolean;
+}
+
+const CREATE_KEYS = keys(...STATE_OPTION_KEYS, 'udp', 'ipv6');
+
+/** The hook the UDP module installs to wrap `dgram.Socket`s. */
+type UdpAdopter = (collection: WaitStateCollection, object: unknown, settings: StateSettings, connected: boolean, ipv6: boolean | undefined) => AsyncIoState;
+let udpAdopter: UdpAdopter | null = null;
+
+/** @internal Installed by the UDP module. */
+export function registerUdpAdopter(adopter: UdpAdopter): void {
+  udpAdopter = adopter;
+}
+
+/**
+ * @internal Makes a state around a connected TCP socket (accept, connect,
+ * createAsyncIoState): half-open allowed, paused until the first read.
+ */
+export function adoptTcpSocket(collection: WaitStateCollection, socket: net.Socket, object: unknown, settings: StateSettings): AsyncIoState {
+  // LispWorks semantics: the peer's FIN ends our input only; we close when we choose.
+  socket.allowHalfOpen = true;
+  socket.pause();
+  const state = new AsyncIoState(collection, object, settings);
+  state.attachTransport(socket);
+  log('%s: made for %s:%s', state, socket.remoteAddress, socket.remotePort);
+  return state;
+}
+
+/**
+ * Wraps an existing socket in a new state of `collection`: a `net.Socket`
+ * (or `tls.TLSSocket`), a `dgram.Socket` (with `udp`), or a file descriptor
+ * number of a connected TCP socket. Do no I/O on the object directly until
+ * the state is closed.
+ */
+export function createAsyncIoState(
+  collection: WaitStateCollection,
+  object: net.Socket | import('node:dgram').Socket | number,
+  options?: CreateAsyncIoStateOptions,
+): AsyncIoState {
+  const c = checkCollection(collection);
+  const o = checkOptions(options, CREATE_KEYS);
+  const udp = checkKeyword<boolean | 'connected'>(o['udp'], 'options.udp', [true, false, 'connected'], false);
+  const ipv6 = o['ipv6'] === undefined ? undefined : checkBoolean(o['ipv6'], 'options.ipv6', false);
+  const isDgram = typeof object === 'object' && object !== null && typeof (object as { send?: unknown }).send === 'function' && !(object instanceof net.Socket);
+  if (isDgram || udp !== false) {
+    if (!isDgram) invalid('object', 'a dgram.Socket when options.udp is given', object);
+    const settings = resolveStateSettings(o, { queueOutput: true });
+    c.assertAlive();
+    if (udpAdopter === null) throw new UnsupportedError('UDP states are not available');
+    return udpAdopter(c, object, settings, udp === 'connected', ipv6);
+  }
+  const settings = resolveStateSettings(o);
+  if (typeof object === 'number') {
+    checkInteger(object, 'object', 0, 0x7fffffff);
+    c.assertAlive();
+    const socket = new net.Socket({ fd: object, readable: true, writable: true, allowHalfOpen: true });
+    return adoptTcpSocket(c, socket, object, settings);
+  }
+  if (!(object instanceof net.Socket)) invalid('object', 'a net.Socket, tls.TLSSocket, dgram.Socket or file descriptor', object);
+  if (object.destroyed) invalid('object', 'an open socket', 'a destroyed socket');
+  c.assertAlive();
+  return adoptTcpSocket(c, object, object, settings);
+}

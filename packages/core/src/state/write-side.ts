@@ -1,0 +1,211 @@
+/**
+ * The write direction of a state: writes in flight, their callbacks, the
+ * output cap and the write timeout.
+ *
+ * Each write is handed to the socket at once (Node keeps their order); its
+ * callback runs when Node reports the bytes handed to the kernel. Writes
+ * started during one pass of the collection's loop are corked and flushed
+ * together when the pass ends, so many small writes become one `writev`.
+ * Bytes already handed to the socket cannot be recalled: an abort or a
+ * timeout silences their callbacks, but they may still be sent.
+ */
+import type { AsyncIoState } from './async-io-state.js';
+import { OutputOverflowError } from '../errors.js';
+import { insideCallback } from '../collection/wait-state-collection.js';
+import { WriteQueue, scratchRecord, type WriteRecord } from './write-queue.js';
+import { deliverBufferCallback, deliverIdleAbort, type BufferCallback } from './read-side.js';
+import { transportClosedError, type IoStatus } from './status.js';
+import { secondsToMs } from '../options/validate.js';
+
+type AnyBufferCallback = BufferCallback<Uint8Array | Int8Array>;
+
+function onWriteTimer(this: WriteSide): void {
+  this.onTimer();
+}
+
+function asUint8(buffer: Uint8Array | Int8Array, start: number, end: number): Uint8Array {
+  if (buffer instanceof Uint8Array) return start === 0 && end === buffer.length ? buffer : buffer.subarray(start, end);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset + start, end - start);
+}
+
+/** The write direction of one state. */
+export class WriteSide {
+  status: IoStatus = null;
+  /** Bytes handed to the state and not yet completed. */
+  pendingBytes = 0;
+  readonly #state: AsyncIoState;
+  readonly #queue = new WriteQueue();
+  readonly #done: WriteRecord = scratchRecord();
+  #onWritten: ((error?: Error | null) => void) | null = null;
+  #corked = false;
+  #outputShut = false;
+  #timer: NodeJS.Timeout | null = null;
+  #timerMs = 0;
+
+  constructor(state: AsyncIoState) {
+    this.#state = state;
+  }
+
+  /** Writes in flight. */
+  get activeCount(): number {
+    return this.#queue.size;
+  }
+
+  /** True after `shutdown('output')`. */
+  get outputShut(): boolean {
+    return this.#outputShut;
+  }
+
+  /** Starts asyncIoStateWriteBuffer (arguments already checked, queueing rule already applied). */
+  write(
+    buffer: Uint8Array | Int8Array,
+    start: number,
+    end: number,
+    callback: AnyBufferCallback,
+    errorCallback: AnyBufferCallback | null,
+  ): void {
+    const state = this.#state;
+    if (this.status === 'timeout') this.status = null;
+    if (this.status === null && (this.#outputShut || state.socket === null || state.socket.destroyed)) {
+      this.status = this.#outputShut ? writeAfterShutdownError() : transportClosedError();
+    }
+    if (this.status !== null) {
+      state.collection.post(state, deliverBufferCallback, state, errorCallback ?? callback, buffer, 0);
+      return;
+    }
+    const length = end - start;
+    if (this.pendingBytes > 0 && this.pendingBytes + length > state.maxQueuedOutput) {
+      this.status = new OutputOverflowError(
+        `${String(state)}: writing ${length} bytes would take the pending output (${this.pendingBytes} bytes) past maxQueuedOutput (${state.maxQueuedOutput})`,
+      );
+      state.collection.post(state, deliverBufferCallback, state, errorCallback ?? callback, buffer, 0);
+      return;
+    }
+    this.#queue.push(buffer, length, callback, errorCallback);
+    this.pendingBytes += length;
+    const socket = state.socket as NonNullable<AsyncIoState['socket']>;
+    if (!this.#corked && insideCallback()) {
+      // Batch the writes of this pass of the loop into one syscall.
+      this.#corked = true;
+      socket.cork();
+      state.collection.flushWhenPassEnds(state);
+    }
+    socket.write(asUint8(buffer, start, end), (this.#onWritten ??= this.#written.bind(this)));
+    if (state.writeTimeout !== null && state.writeTimeout > 0 && this.#queue.size === 1) this.#armTimer(state.writeTimeout);
+  }
+
+  /** Flushes writes corked during the pass that just ended. */
+  flushAfterPass(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    const socket = this.#state.socket;
+    if (socket !== null) socket.uncork();
+  }
+
+  #written(error?: Error | null): void {
+    const record = this.#done;
+    if (!this.#queue.shiftInto(record)) return;
+    const state = this.#state;
+    this.pendingBytes -= record.length;
+    const buffer = record.buffer as Uint8Array;
+    const callback = (error != null && record.errorCallback !== null ? record.errorCallback : record.callback) as AnyBufferCallback;
+    const silenced = record.silenced;
+    record.buffer = null;
+    record.callback = null;
+    record.errorCallback = null;
+    if (error != null && !(this.status instanceof Error)) this.status = error;
+    if (this.#queue.size > 0 && this.#timer !== null) this.#timer.refresh();
+    if (silenced || state.closed) return;
+    state.collection.dispatch(state, deliverBufferCallback, state, callback, buffer, error != null ? 0 : record.length);
+  }
+
+  #armTimer(seconds: number): void {
+    const ms = secondsToMs(seconds);
+    if (this.#timer !== null && this.#timerMs === ms) {
+      this.#timer.refresh();
+      return;
+    }
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timerMs = ms;
+    this.#timer = setTimeout(onWriteTimer.bind(this), ms);
+    this.#timer.unref();
+  }
+
+  /** @internal The write timer fired: the oldest write has made no progress for writeTimeout. */
+  onTimer(): void {
+    const head = this.#queue.peek();
+    const state = this.#state;
+    if (head === null || head.silenced || state.closed) return;
+    this.status = 'timeout';
+    head.silenced = true;
+    state.collection.dispatch(state, deliverBufferCallback, state, head.callback as AnyBufferCallback, head.buffer as Uint8Array, 0);
+  }
+
+  /** @internal A transport error: sticky for the write direction (Node fails pending writes itself). */
+  onError(error: Error): void {
+    if (!(this.status instanceof Error)) this.status = error;
+  }
+
+  /** @internal The transport closed: writes still in flight will never complete. */
+  onClose(): void {
+    if (this.#queue.size === 0 || this.#state.closed) return;
+    if (!(this.status instanceof Error)) this.status = transportClosedError();
+  }
+
+  /**
+   * Aborts the writes in flight: none of their callbacks runs; `abortCallback`
+   * is queued with the oldest one's `(state, buffer, 0)` or, with none,
+   * `(state, null, null)`.
+   */
+  abort(abortCallback: ((...args: never[]) => void) | null): void {
+    const state = this.#state;
+    const head = this.#queue.peek();
+    const buffer = head !== null && !head.silenced ? head.buffer : null;
+    this.#queue.forEach((record) => {
+      record.silenced = true;
+    });
+    if (abortCallback === null) return;
+    if (buffer !== null) state.collection.post(state, deliverBufferCallback, state, abortCallback as AnyBufferCallback, buffer, 0);
+    else state.collection.post(state, deliverIdleAbort, state, abortCallback as (s: AsyncIoState, a: null, b: null) => void, undefined, undefined);
+  }
+
+  /** Sends FIN once the writes in flight are flushed; `done(true)` after, or `done(code)` on failure. */
+  shutdownOutput(done: ((result: true | string) => void) | null): true | string {
+    const socket = this.#state.socket;
+    if (socket === null || socket.destroyed) return 'ENOTCONN';
+    if (this.#outputShut) return true;
+    this.#outputShut = true;
+    this.flushAfterPass();
+    if (done !== null) {
+      const onFinish = (): void => {
+        socket.removeListener('error', onFailure);
+        done(true);
+      };
+      const onFailure = (error: NodeJS.ErrnoException): void => {
+        socket.removeListener('finish', onFinish);
+        done(error.code ?? 'EIO');
+      };
+      socket.once('finish', onFinish);
+      socket.once('error', onFailure);
+    }
+    socket.end();
+    return true;
+  }
+
+  /** The state closed: forget everything in flight, stop the timer. */
+  closed(): void {
+    this.#queue.clear();
+    this.pendingBytes = 0;
+    this.#corked = false;
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+}
+
+function writeAfterShutdownError(): Error {
+  const error = new Error('write after the output was shut down') as NodeJS.ErrnoException;
+  error.code = 'EPIPE';
+  return error;
+}

@@ -1,0 +1,58 @@
+/** The write operation: write-buffer, with queued output and the output cap. */
+import { OperationInProgressError, UnsupportedError } from '../errors.js';
+import { checkBuffer, checkFunction, checkOptions, checkRange, keys, optionalFunction, optionalSeconds } from '../options/validate.js';
+import { checkOpenState, type AsyncIoState } from './async-io-state.js';
+import type { BufferCallback } from './read-side.js';
+
+/** Options of asyncIoStateWriteBuffer. */
+export interface WriteBufferOptions<B> {
+  /** First index to write. @default 0 */
+  start?: number;
+  /** Index after the last one to write. @default buffer.length */
+  end?: number;
+  /** Seconds the write may take before writeStatus becomes 'timeout'; also sets `state.writeTimeout`. */
+  timeout?: number | null;
+  /** Called instead of `callback` when the write fails. */
+  errorCallback?: BufferCallback<B> | null;
+  /** Sets `state.userInfo`. */
+  userInfo?: unknown;
+}
+
+const WRITE_BUFFER_KEYS = keys('start', 'end', 'timeout', 'errorCallback', 'userInfo');
+
+/**
+ * Writes `buffer[start, end)`. `callback(state, buffer, count)` runs once the
+ * bytes were handed to the kernel; the buffer must not change until then.
+ * Without `queueOutput` a second write while one is in flight throws
+ * `ERR_COMMIO_OPERATION_IN_PROGRESS`; with it, writes queue and complete in
+ * order. A write that would take the pending bytes past `maxQueuedOutput`
+ * fails with writeStatus `ERR_COMMIO_OUTPUT_OVERFLOW` (sticky).
+ */
+export function asyncIoStateWriteBuffer<B extends Uint8Array | Int8Array>(
+  state: AsyncIoState,
+  buffer: B,
+  callback: BufferCallback<B>,
+  options?: WriteBufferOptions<B>,
+): void {
+  const s = checkOpenState(state);
+  const source = checkBuffer(buffer, 'buffer');
+  checkFunction(callback, 'callback');
+  const o = checkOptions(options, WRITE_BUFFER_KEYS);
+  const [start, end] = checkRange(o['start'], o['end'], source.length);
+  const timeout = optionalSeconds(o['timeout'], 'options.timeout');
+  const errorCallback = optionalFunction<BufferCallback<B>>(o['errorCallback'], 'options.errorCallback');
+  if (s.udp !== null) throw new UnsupportedError(`${String(s)} is a UDP state: use asyncIoStateSendMessage or asyncIoStateSendMessageToAddress`);
+  if (!s.queueOutput && s.writer.activeCount > 0) {
+    throw new OperationInProgressError(`a write is already in flight on ${String(s)} (create it with queueOutput: true to queue writes)`);
+  }
+  if (s.sslBusy) throw new OperationInProgressError(`a TLS attach, detach or handshake runs on ${String(s)}`);
+  if (timeout !== undefined) s.writeTimeout = timeout;
+  if ('userInfo' in o) s.userInfo = o['userInfo'];
+  s.writer.write(
+    source,
+    start,
+    end,
+    callback as BufferCallback<Uint8Array | Int8Array>,
+    errorCallback as BufferCallback<Uint8Array | Int8Array> | null,
+  );
+}
