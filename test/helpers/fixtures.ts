@@ -1,0 +1,78 @@
+/** Small fixtures shared by the tests: collections that always close, raw peers, promises for callbacks. */
+import net from 'node:net';
+import type { ExecutionContext } from 'ava';
+import {
+  createAndRunWaitStateCollection,
+  waitStateCollectionStopLoop,
+  type WaitStateCollection,
+  type Handler,
+} from '@commio/core';
+
+/** A running collection stopped (closing all its states and handles) when the test ends. */
+export function withCollection(t: ExecutionContext, name = t.title, handler: Handler = true): WaitStateCollection {
+  const collection = createAndRunWaitStateCollection(name, { handler });
+  t.teardown(() => waitStateCollectionStopLoop(collection));
+  return collection;
+}
+
+/** A plain `net` server on 127.0.0.1 port 0, closed (with its sockets) when the test ends. */
+export async function rawServer(t: ExecutionContext, onSocket: (socket: net.Socket) => void = () => {}): Promise<{ server: net.Server; port: number; sockets: net.Socket[] }> {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.push(socket);
+    socket.on('error', () => {});
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const address = server.address() as net.AddressInfo;
+  return { server, port: address.port, sockets };
+}
+
+/** A plain `net` client connected to 127.0.0.1:port, destroyed when the test ends. */
+export async function rawClient(t: ExecutionContext, port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  const socket = net.connect({ port, host, allowHalfOpen: true });
+  socket.on('error', () => {});
+  t.teardown(() => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+/** Reads from a raw socket until `n` bytes arrived (or EOF); resolves with them. */
+export function readBytes(socket: net.Socket, n: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve) => {
+    const chunks: Buffer[] = [];
+    let have = 0;
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      have += chunk.length;
+      if (have >= n) done();
+    };
+    const done = (): void => {
+      socket.removeListener('data', onData);
+      socket.removeListener('end', done);
+      socket.removeListener('close', done);
+      resolve(Buffer.concat(chunks));
+    };
+    socket.on('data', onData);
+    socket.once('end', done);
+    socket.once('close', done);
+  });
+}
+
+/** A promise plus the function that resolves it: for turning callbacks into awaits. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
