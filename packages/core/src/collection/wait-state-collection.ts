@@ -68,7 +68,7 @@ export class WaitStateCollection {
   #drainScheduled = false;
   #stopLoop: (() => void) | null = null;
   #waiters: (() => void)[] = [];
-  #flushables: PassFlushable[] = [];
+  readonly #flushables: PassFlushable[] = [];
 
   /** @internal use makeWaitStateCollection or createAndRunWaitStateCollection */
   constructor(name: unknown, handler: Handler, withBacktrace: WithBacktrace, ownsLoop: boolean) {
@@ -169,8 +169,10 @@ export class WaitStateCollection {
   #endPass(): void {
     const list = this.#flushables;
     if (list.length === 0) return;
-    this.#flushables = [];
-    for (const target of list) target.flushAfterPass();
+    // Reused, not replaced: no allocation per pass. Flushing never adds to it
+    // (uncorking writes synchronously and runs no callback).
+    for (let i = 0; i < list.length; i++) (list[i] as PassFlushable).flushAfterPass();
+    list.length = 0;
   }
 
   #scheduleDrain(): void {
