@@ -42,6 +42,13 @@ export function insideCallback(): boolean {
   return callbackDepth > 0;
 }
 
+/**
+ * Output batched during the current pass, across all collections: a callback
+ * of one collection may write to a state of another, and that write must be
+ * flushed when this pass ends, not whenever the other collection next runs.
+ */
+const passFlushables: PassFlushable[] = [];
+
 let nextSerial = 1;
 
 /** Options of `createAndRunWaitStateCollection`. */
@@ -68,7 +75,6 @@ export class WaitStateCollection {
   #drainScheduled = false;
   #stopLoop: (() => void) | null = null;
   #waiters: (() => void)[] = [];
-  readonly #flushables: PassFlushable[] = [];
 
   /** @internal use makeWaitStateCollection or createAndRunWaitStateCollection */
   constructor(name: unknown, handler: Handler, withBacktrace: WithBacktrace, ownsLoop: boolean) {
@@ -148,7 +154,7 @@ export class WaitStateCollection {
 
   /** @internal Flushes `target` when the current pass of the loop ends. */
   flushWhenPassEnds(target: PassFlushable): void {
-    this.#flushables.push(target);
+    passFlushables.push(target);
   }
 
   #invoke(owner: WorkOwner, fn: WorkFunction, a: unknown, b: unknown, c: unknown, d: unknown): void {
@@ -167,7 +173,7 @@ export class WaitStateCollection {
   };
 
   #endPass(): void {
-    const list = this.#flushables;
+    const list = passFlushables;
     if (list.length === 0) return;
     // Reused, not replaced: no allocation per pass. Flushing never adds to it
     // (uncorking writes synchronously and runs no callback).
@@ -264,6 +270,7 @@ export class WaitStateCollection {
 
   /** @internal see waitForWaitStateCollection */
   waitForWork(): Promise<void> {
+    if (this.#looping) return Promise.reject(new OperationInProgressError(`a loop runs on ${String(this)}: it waits for the work itself`));
     if (this.#queue.size > 0 || this.#dead) return Promise.resolve();
     return new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
