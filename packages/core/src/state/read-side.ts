@@ -111,6 +111,8 @@ export class ReadSide {
   #owned = false;
   /** FIN received (or input shut down): no more bytes will come. */
   #ended = false;
+  /** shutdown('input'): the socket is never read again. */
+  #inputShut = false;
   #paused = true;
   // read-buffer
   #target: Uint8Array | Int8Array = EMPTY;
@@ -121,11 +123,13 @@ export class ReadSide {
   #errorCallback: ((...args: never[]) => void) | null = null;
   // read-with-checking
   #delivered = 0;
-  #deliveryQueued = false;
+  /** The generation whose delivery is queued (-1: none); a stale one must not block a new operation's. */
+  #queuedGeneration = -1;
+  /** The generation whose callback runs right now (-1: none). */
+  #runningGeneration = -1;
   #elementType: ElementType = 'base-char';
   /** >0 while a read-with-checking callback (or its abort callback) runs: discard/finish allowed. */
   #checkingDepth = 0;
-  #finishRequested = false;
   // timer
   #timer: NodeJS.Timeout | null = null;
   #timerMs = 0;
@@ -216,7 +220,7 @@ export class ReadSide {
   // ----------------------------------------------------------- socket flow
 
   #flow(): void {
-    if (!this.#paused) return;
+    if (!this.#paused || this.#inputShut) return;
     const socket = this.#state.socket;
     if (socket === null) return;
     this.#paused = false;
@@ -341,7 +345,7 @@ export class ReadSide {
 
   /** @internal Bytes arrived from the transport. */
   onData(chunk: Buffer): void {
-    if (this.#state.closed) return;
+    if (this.#state.closed || this.#inputShut) return;
     switch (this.op) {
       case READ_BUFFER: {
         const want = this.#targetEnd - this.#targetPos;
@@ -459,8 +463,9 @@ export class ReadSide {
   }
 
   #queueCheckingDelivery(fromEvent: boolean): void {
-    if (this.#deliveryQueued || this.#checkingDepth > 0) return;
-    this.#deliveryQueued = true;
+    // Already queued, or its callback runs now (it queues the next one when it returns).
+    if (this.#queuedGeneration === this.generation || this.#runningGeneration === this.generation) return;
+    this.#queuedGeneration = this.generation;
     const state = this.#state;
     if (fromEvent) state.collection.dispatch(state, deliverChecking, state, this.generation, undefined, undefined);
     else state.collection.post(state, deliverChecking, state, this.generation, undefined, undefined);
@@ -475,7 +480,7 @@ export class ReadSide {
 
   /** @internal Runs one read-with-checking callback (queued by #queueCheckingDelivery). */
   runCheckingDelivery(generation: number): void {
-    this.#deliveryQueued = false;
+    if (this.#queuedGeneration === generation) this.#queuedGeneration = -1;
     const state = this.#state;
     if (state.closed || this.op !== READ_CHECKING || this.generation !== generation) return;
     const available = this.bufferedLength;
@@ -492,15 +497,17 @@ export class ReadSide {
     this.oldLength = this.#delivered;
     this.#delivered = end;
     const callback = (final && this.status instanceof Error && this.#errorCallback !== null ? this.#errorCallback : this.#callback) as AnyBufferCallback;
-    this.#finishRequested = false;
+    this.#runningGeneration = generation;
     this.#checkingDepth++;
     state.enterCallback();
     try {
       callback(state, this.#view(end), end);
     } finally {
       this.#checkingDepth--;
+      this.#runningGeneration = -1;
+      // Ended by finish, an abort or close, or replaced by a new read started in the callback: nothing more to do.
       const stillActive = this.op === READ_CHECKING && this.generation === generation;
-      if (stillActive && (final || this.#finishRequested)) this.#endOp();
+      if (stillActive && final) this.#endOp();
       else if (stillActive && !state.closed && this.#hasMoreToDeliver()) this.#queueCheckingDelivery(false);
       state.leaveCallback();
     }
@@ -546,11 +553,14 @@ export class ReadSide {
     return this.bufferedLength;
   }
 
-  /** asyncIoStateFinish: ends the operation after its callback returns; drops `n` bytes first. */
+  /**
+   * asyncIoStateFinish: drops `n` bytes, then ends the operation at once, so
+   * the callback may start the next read before it returns.
+   */
   finish(n: number): number {
     this.#assertInChecking('asyncIoStateFinish');
     if (n > 0) this.discard(n);
-    this.#finishRequested = true;
+    if (this.op === READ_CHECKING && this.generation === this.#runningGeneration) this.#endOp();
     return this.bufferedLength;
   }
 
@@ -595,6 +605,7 @@ export class ReadSide {
   shutdownInput(): void {
     this.#ended = true;
     this.#holdBack();
+    this.#inputShut = true;
     if (this.op !== READ_NONE && this.op !== READ_RECEIVE && this.#reachedEndOfInput()) this.#settleOnEvent();
   }
 
