@@ -23,6 +23,12 @@ function onWriteTimer(this: WriteSide): void {
   this.onTimer();
 }
 
+/** The libuv handle's count of bytes accepted but not yet handed to the kernel, when it shows one. */
+function kernelBacklog(socket: NonNullable<AsyncIoState['socket']>): number | null {
+  const size = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle?.writeQueueSize;
+  return typeof size === 'number' ? size : null;
+}
+
 function asUint8(buffer: Uint8Array | Int8Array, start: number, end: number): Uint8Array {
   if (buffer instanceof Uint8Array) return start === 0 && end === buffer.length ? buffer : buffer.subarray(start, end);
   return new Uint8Array(buffer.buffer, buffer.byteOffset + start, end - start);
@@ -33,6 +39,8 @@ export class WriteSide {
   status: IoStatus = null;
   /** Bytes handed to the state and not yet completed. */
   pendingBytes = 0;
+  /** Writes in flight whose callback is still to come (not timed out, not aborted). */
+  #live = 0;
   readonly #state: AsyncIoState;
   readonly #queue = new WriteQueue();
   readonly #done: WriteRecord = scratchRecord();
@@ -46,9 +54,13 @@ export class WriteSide {
     this.#state = state;
   }
 
-  /** Writes in flight. */
+  /**
+   * Writes whose callback is still to come. A write that timed out or was
+   * aborted is over for the program (its bytes may still be sent), so it
+   * does not block a new write.
+   */
   get activeCount(): number {
-    return this.#queue.size;
+    return this.#live;
   }
 
   /** True after `shutdown('output')`. */
@@ -83,6 +95,7 @@ export class WriteSide {
     }
     this.#queue.push(buffer, length, callback, errorCallback);
     this.pendingBytes += length;
+    this.#live++;
     const socket = state.socket as NonNullable<AsyncIoState['socket']>;
     if (!this.#corked && insideCallback()) {
       // Batch the writes of this pass of the loop into one syscall.
@@ -91,7 +104,7 @@ export class WriteSide {
       state.collection.flushWhenPassEnds(state);
     }
     socket.write(asUint8(buffer, start, end), (this.#onWritten ??= this.#written.bind(this)));
-    if (state.writeTimeout !== null && state.writeTimeout > 0 && this.#queue.size === 1) this.#armTimer(state.writeTimeout);
+    if (state.writeTimeout !== null && state.writeTimeout > 0 && this.#live === 1) this.#armTimer(state.writeTimeout);
   }
 
   /** Flushes writes corked during the pass that just ended. */
@@ -113,8 +126,10 @@ export class WriteSide {
     record.buffer = null;
     record.callback = null;
     record.errorCallback = null;
+    if (!silenced) this.#live--;
     if (error != null && !(this.status instanceof Error)) this.status = error;
-    if (this.#queue.size > 0 && this.#timer !== null) this.#timer.refresh();
+    // Progress: the next write gets a whole writeTimeout.
+    if (this.#live > 0 && this.#timer !== null) this.#timer.refresh();
     if (silenced || state.closed) return;
     state.collection.dispatch(state, deliverBufferCallback, state, callback, buffer, error != null ? 0 : record.length);
   }
@@ -131,14 +146,35 @@ export class WriteSide {
     this.#timer.unref();
   }
 
-  /** @internal The write timer fired: the oldest write has made no progress for writeTimeout. */
+  /** The oldest write whose callback is still to come, or null. */
+  #firstLive(): WriteRecord | null {
+    let first: WriteRecord | null = null;
+    if (this.#live > 0) {
+      this.#queue.forEach((record) => {
+        if (first === null && !record.silenced) first = record;
+      });
+    }
+    return first;
+  }
+
+  /** @internal The write timer fired: the oldest live write has made no progress for writeTimeout. */
   onTimer(): void {
-    const head = this.#queue.peek();
     const state = this.#state;
-    if (head === null || head.silenced || state.closed) return;
+    const head = this.#firstLive();
+    if (head === null || state.closed) return;
     this.status = 'timeout';
     head.silenced = true;
-    state.collection.dispatch(state, deliverBufferCallback, state, head.callback as AnyBufferCallback, head.buffer as Uint8Array, 0);
+    this.#live--;
+    // How much of it reached the kernel: known when it is the only write in flight on a plain socket.
+    let written = 0;
+    const socket = state.socket;
+    if (socket !== null && state.tls === null && this.#queue.size === 1) {
+      const backlog = kernelBacklog(socket);
+      if (backlog !== null) written = Math.max(0, Math.min(head.length, head.length - backlog));
+    }
+    // The writes queued behind it get their own writeTimeout.
+    if (this.#live > 0 && this.#timer !== null) this.#timer.refresh();
+    state.collection.dispatch(state, deliverBufferCallback, state, head.callback as AnyBufferCallback, head.buffer as Uint8Array, written);
   }
 
   /** @internal A transport error: sticky for the write direction (Node fails pending writes itself). */
@@ -159,11 +195,11 @@ export class WriteSide {
    */
   abort(abortCallback: ((...args: never[]) => void) | null): void {
     const state = this.#state;
-    const head = this.#queue.peek();
-    const buffer = head !== null && !head.silenced ? head.buffer : null;
+    const buffer = this.#firstLive()?.buffer ?? null;
     this.#queue.forEach((record) => {
       record.silenced = true;
     });
+    this.#live = 0;
     if (abortCallback === null) return;
     if (buffer !== null) state.collection.post(state, deliverBufferCallback, state, abortCallback as AnyBufferCallback, buffer, 0);
     else state.collection.post(state, deliverIdleAbort, state, abortCallback as (s: AsyncIoState, a: null, b: null) => void, undefined, undefined);
@@ -196,7 +232,9 @@ export class WriteSide {
   closed(): void {
     this.#queue.clear();
     this.pendingBytes = 0;
-    this.#corked = false;
+    this.#live = 0;
+    // A socket kept alive must not stay corked.
+    this.flushAfterPass();
     if (this.#timer !== null) {
       clearTimeout(this.#timer);
       this.#timer = null;
