@@ -10,6 +10,7 @@ import {
   checkOptions,
   checkSeconds,
   checkString,
+  invalid,
   keys,
   secondsToMs,
 } from '../options/validate.js';
@@ -17,6 +18,7 @@ import { resolveStateSettings, STATE_OPTION_KEYS, type StateOptions } from '../o
 import { resolveService } from '../options/service.js';
 import type { AsyncIoState } from '../state/async-io-state.js';
 import { adoptTcpSocket } from '../state/create-state.js';
+import { transportClosedError } from '../state/status.js';
 
 const log = logger('connect');
 
@@ -87,6 +89,8 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   const settings = resolveStateSettings(o);
   const connectTimeout = o['connectTimeout'] === undefined ? null : checkSeconds(o['connectTimeout'], 'options.connectTimeout');
   const localAddress = o['localAddress'] === undefined || o['localAddress'] === null ? undefined : checkString(o['localAddress'], 'options.localAddress');
+  // Node.js binds the local end to an IP literal only.
+  if (localAddress !== undefined && net.isIP(localAddress) === 0) invalid('options.localAddress', 'an IP address literal', localAddress);
   const localPort = o['localPort'] === undefined || o['localPort'] === null ? undefined : resolveService(o['localPort'], 'options.localPort');
   const keepalive = checkBoolean(o['keepalive'], 'options.keepalive', false);
   const nodelay = checkBoolean(o['nodelay'], 'options.nodelay', true);
@@ -103,6 +107,12 @@ export function createAsyncIoStateAndConnectedTcpSocket(
     if (timer !== null) clearTimeout(timer);
     socket.removeListener('connect', onConnect);
     socket.removeListener('error', onError);
+    socket.removeListener('close', onClose);
+    if (state.closed) {
+      // Closed by the program (or its collection) while connecting: it gets no callback.
+      log('%s: closed while connecting to %s:%d', state, host, port);
+      return;
+    }
     if (failure !== null) {
       log('%s: connecting to %s:%d failed: %s', state, host, port, failure.message);
       state.close(false);
@@ -114,8 +124,10 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   };
   const onConnect = (): void => settle(null);
   const onError = (error: Error): void => settle(error);
+  const onClose = (): void => settle(transportClosedError());
   socket.once('connect', onConnect);
   socket.once('error', onError);
+  socket.once('close', onClose);
   if (connectTimeout !== null && connectTimeout > 0) {
     timer = setTimeout(() => {
       settle(new ConnectTimeoutError(`connecting to ${host}:${port} took more than ${connectTimeout} s`));
