@@ -17,7 +17,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { logger } from '../debug.js';
 import { InvalidArgumentError, StateClosedError } from '../errors.js';
-import { checkByteLimit, checkInteger, checkSeconds } from '../options/validate.js';
+import { checkInteger, checkSeconds, invalid } from '../options/validate.js';
 import type { CollectionMember, PassFlushable, WaitStateCollection } from '../collection/wait-state-collection.js';
 import { ReadSide } from './read-side.js';
 import { WriteSide } from './write-side.js';
@@ -160,7 +160,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     return this.#maxRead;
   }
   set maxRead(value: number) {
-    this.#maxRead = checkInteger(value, 'maxRead', 1, 0x7fffffff, this.#maxRead);
+    this.#maxRead = checkInteger(value, 'maxRead', 1, 0x7fffffff) ?? invalid('maxRead', 'an integer from 1 to 2147483647', value);
   }
 
   /** Bytes of writes not yet completed that the state accepts (a lone write always is). @default 16 MiB */
@@ -168,7 +168,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     return this.#maxQueuedOutput;
   }
   set maxQueuedOutput(value: number) {
-    this.#maxQueuedOutput = checkByteLimit(value, 'maxQueuedOutput', this.#maxQueuedOutput);
+    this.#maxQueuedOutput = checkInteger(value, 'maxQueuedOutput', 1, Number.MAX_SAFE_INTEGER) ?? invalid('maxQueuedOutput', 'a positive integer', value);
   }
 
   /** Bytes received and not yet consumed that the state holds before a read fails. @default 16 MiB */
@@ -176,7 +176,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     return this.#maxBufferedInput;
   }
   set maxBufferedInput(value: number) {
-    this.#maxBufferedInput = checkByteLimit(value, 'maxBufferedInput', this.#maxBufferedInput);
+    this.#maxBufferedInput = checkInteger(value, 'maxBufferedInput', 1, Number.MAX_SAFE_INTEGER) ?? invalid('maxBufferedInput', 'a positive integer', value);
   }
 
   /** How much of the current read-with-checking view was already seen by the previous callback. */
@@ -340,6 +340,8 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   close(keepAlive: boolean): number {
     if (this.#closed) return this.reader.bufferedLength;
     // Remember the addresses: once the socket is gone they cannot be asked.
+    if (this.#address === null) this.#address = this.localAddressOfTransport();
+    if (this.#peerAddress === null) this.#peerAddress = this.peerAddressOfTransport();
     this.#closed = true;
     this.#deferred = null;
     this.reader.closed();

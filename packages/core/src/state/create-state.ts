@@ -1,6 +1,6 @@
 /** createAsyncIoState: wrapping a socket the program already has. */
 import net from 'node:net';
-import { UnsupportedError } from '../errors.js';
+import { InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { logger } from '../debug.js';
 import { checkCollection, type WaitStateCollection } from '../collection/wait-state-collection.js';
 import { checkInteger, checkKeyword, checkOptions, invalid, keys, checkBoolean } from '../options/validate.js';
@@ -69,7 +69,14 @@ export function createAsyncIoState(
   if (typeof object === 'number') {
     checkInteger(object, 'object', 0, 0x7fffffff);
     c.assertAlive();
-    const socket = new net.Socket({ fd: object, readable: true, writable: true, allowHalfOpen: true });
+    let socket: net.Socket;
+    try {
+      socket = new net.Socket({ fd: object, readable: true, writable: true, allowHalfOpen: true });
+    } catch (error) {
+      // Not a descriptor Node.js can wrap as a stream socket (a file, a closed descriptor).
+      const problem = error instanceof Error ? error.message : String(error);
+      throw new InvalidArgumentError('object', `must be the descriptor of a connected socket (${problem})`);
+    }
     return adoptTcpSocket(c, socket, object, settings);
   }
   if (!(object instanceof net.Socket)) invalid('object', 'a net.Socket, tls.TLSSocket, dgram.Socket or file descriptor', object);

@@ -2,7 +2,7 @@
  * The read operations: read-buffer, read-with-checking (with discard and
  * finish), wait-for-input, and the buffered data.
  */
-import { OperationInProgressError } from '../errors.js';
+import { InvalidArgumentError, OperationInProgressError } from '../errors.js';
 import {
   checkBuffer,
   checkFunction,
@@ -145,7 +145,7 @@ export function asyncIoStateReadWithChecking<B extends Uint8Array | Int8Array = 
 export function asyncIoStateDiscard(state: AsyncIoState, n: number): number {
   const s = checkState(state);
   const count = checkInteger(n, 'n', 0, Number.MAX_SAFE_INTEGER);
-  if (count === undefined) return s.reader.discard(0);
+  if (count === undefined) throw new InvalidArgumentError('n', 'must be the number of bytes to discard');
   return s.reader.discard(count);
 }
 
