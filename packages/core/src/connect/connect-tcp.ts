@@ -97,7 +97,8 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   const ipv6 = checkKeyword<'any' | boolean>(o['ipv6'], 'options.ipv6', ['any', true, false], 'any');
   c.assertAlive();
 
-  const socket = new net.Socket({ allowHalfOpen: true });
+  // noDelay/keepAlive must go to the constructor: socket.connect() ignores them on Node.js 20.
+  const socket = new net.Socket({ allowHalfOpen: true, noDelay: nodelay, keepAlive: keepalive });
   const state = adoptTcpSocket(c, socket, socket, settings);
   let settled = false;
   let timer: NodeJS.Timeout | null = null;
@@ -133,7 +134,7 @@ export function createAsyncIoStateAndConnectedTcpSocket(
       settle(new ConnectTimeoutError(`connecting to ${host}:${port} took more than ${connectTimeout} s`));
     }, secondsToMs(connectTimeout));
   }
-  const connectOptions: net.TcpSocketConnectOpts = { host, port, noDelay: nodelay, keepAlive: keepalive };
+  const connectOptions: net.TcpSocketConnectOpts = { host, port };
   if (localAddress !== undefined) connectOptions.localAddress = localAddress;
   if (localPort !== undefined) connectOptions.localPort = localPort;
   if (ipv6 !== 'any') connectOptions.family = ipv6 ? 6 : 4;
