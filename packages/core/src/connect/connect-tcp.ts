@@ -97,8 +97,10 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   const ipv6 = checkKeyword<'any' | boolean>(o['ipv6'], 'options.ipv6', ['any', true, false], 'any');
   c.assertAlive();
 
-  // noDelay/keepAlive must go to the constructor: socket.connect() ignores them on Node.js 20.
-  const socket = new net.Socket({ allowHalfOpen: true, noDelay: nodelay, keepAlive: keepalive });
+  const socket = new net.Socket({ allowHalfOpen: true });
+  // Set before connecting (applied once connected): socket.connect() ignores these options on Node.js 20.
+  socket.setNoDelay(nodelay);
+  socket.setKeepAlive(keepalive);
   const state = adoptTcpSocket(c, socket, socket, settings);
   let settled = false;
   let timer: NodeJS.Timeout | null = null;
