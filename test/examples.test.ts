@@ -220,19 +220,19 @@ test('chat: a client that stops reading is dropped past its output bound; the ot
   sleeper.socket.pause();
   const line = 'x'.repeat(4000);
   const perRound = 64;
-  let dropped = false;
+  const seen = { dropped: false };
   const droppedNotice = talker.until((l) => l === '* guest-3 left (too slow)').then((l) => {
-    dropped = l !== null;
+    seen.dropped = l !== null;
   });
   let expected = reader.count;
   let bytes = 0;
-  while (!dropped && bytes < 256 * 1024 * 1024) {
+  while (!seen.dropped && bytes < 256 * 1024 * 1024) {
     talker.socket.write(`${line}\n`.repeat(perRound));
     bytes += perRound * (line.length + 1);
     expected += perRound;
     await Promise.race([reader.reached(expected), droppedNotice]);
   }
-  t.true(dropped, `the sleeper was not dropped after ${bytes} bytes`);
+  t.true(seen.dropped, `the sleeper was not dropped after ${bytes} bytes`);
   t.log(`the sleeper was dropped after ${(bytes / 1048576).toFixed(1)} MiB were sent to it`);
   // The reader got every line and the notice, and still gets new lines.
   t.is(await reader.until((l) => !l.startsWith('guest-1: x')), '* guest-3 left (too slow)');
