@@ -303,8 +303,10 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   /** @internal */
   onTransportError(error: Error): void {
     log('%s: socket error %s', this, (error as NodeJS.ErrnoException).code ?? error.message);
-    this.reader.onError(error);
+    // Write side first: the read side may run its callback at once, and that
+    // callback must already see the write direction failed too.
     this.writer.onError(error);
+    this.reader.onError(error);
   }
 
   /** @internal */

@@ -1,0 +1,127 @@
+/**
+ * Server side of the memory / scale driver (forked by idle-memory.js, talks
+ * over the IPC channel). Holds every connection it accepts and echoes what it
+ * receives; on request it collects garbage and reports its memory, or writes
+ * a heap snapshot. Run with --expose-gc.
+ *
+ * Kinds:
+ * - `net`: a raw `net` server, `socket.on('data', d => socket.write(d))`
+ *   (the lightest usual Node echo: the reference for RSS per connection);
+ * - `net-pipe`: a raw `net` server, `socket.pipe(socket)`;
+ * - `commio`: commio states serving the main benchmark echo (read-with-checking
+ *   active on every connection, queued write-buffer);
+ * - `commio-noread`: commio states with no operation started (the floor of an
+ *   idle state).
+ */
+import net from 'node:net';
+import v8 from 'node:v8';
+import {
+  acceptTcpConnectionsCreatingAsyncIoStates,
+  createAndRunWaitStateCollection,
+  type AsyncIoState,
+} from '@commio/core';
+import { echoWithChecking } from './checking-echo.js';
+
+/** The kinds of server the driver can measure. */
+export const SERVER_KINDS = ['net', 'net-pipe', 'commio', 'commio-noread'] as const;
+/** One of SERVER_KINDS. */
+export type ServerKind = (typeof SERVER_KINDS)[number];
+
+/** Requests the driver sends to a server process. */
+export type ServerRequest = { cmd: 'count' } | { cmd: 'measure' } | { cmd: 'snapshot'; path: string } | { cmd: 'exit' };
+
+/** A server's memory after collecting garbage, in bytes. */
+export interface MemoryReport {
+  type: 'memory';
+  accepted: number;
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Replies of a server process. */
+export type ServerReply = { type: 'ready'; port: number } | { type: 'count'; accepted: number } | MemoryReport | { type: 'snapshot'; path: string };
+
+let accepted = 0;
+
+function noop(): void {
+  // Client resets are expected at teardown.
+}
+
+function onNetData(this: net.Socket, chunk: Buffer): void {
+  this.write(chunk);
+}
+
+function onNetEnd(this: net.Socket): void {
+  this.end();
+}
+
+async function listen(kind: ServerKind): Promise<number> {
+  if (kind === 'net' || kind === 'net-pipe') {
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      accepted++;
+      socket.on('error', noop);
+      if (kind === 'net-pipe') socket.pipe(socket);
+      else socket.on('data', onNetData).on('end', onNetEnd);
+    });
+    await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
+    return (server.address() as net.AddressInfo).port;
+  }
+  const collection = createAndRunWaitStateCollection(`memory-${kind}`);
+  const serve = kind === 'commio' ? echoWithChecking : null;
+  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
+    collection,
+    0,
+    (_handle, state) => {
+      accepted++;
+      if (serve !== null) serve(state as AsyncIoState);
+    },
+    { address: '127.0.0.1', ipv6: false, queueOutput: true, backlog: 4096 },
+  );
+  return handle.localPort;
+}
+
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+async function measure(): Promise<MemoryReport> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run the memory server with --expose-gc');
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await turn();
+  }
+  const m = process.memoryUsage();
+  return { type: 'memory', accepted, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+function reply(message: ServerReply): void {
+  process.send?.(message);
+}
+
+/** Runs a memory server of `kind` until the driver says exit (or disconnects). */
+export async function runMemoryServer(kind: ServerKind): Promise<void> {
+  if (process.send === undefined) throw new Error('the memory server runs under idle-memory.js (IPC channel)');
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (request: ServerRequest) => {
+    switch (request.cmd) {
+      case 'count':
+        reply({ type: 'count', accepted });
+        return;
+      case 'measure':
+        void measure().then(reply);
+        return;
+      case 'snapshot':
+        void measure().then(() => {
+          v8.writeHeapSnapshot(request.path);
+          reply({ type: 'snapshot', path: request.path });
+        });
+        return;
+      case 'exit':
+        process.exit(0);
+    }
+  });
+  reply({ type: 'ready', port: await listen(kind) });
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# pnpm bench: builds the benchmark servers, measures them beside the raw
+# anchors with the shared harness, then runs the idle-memory / scale driver.
+#
+#   pnpm bench [run-anchors options...]      e.g. pnpm bench --reps 5
+#
+# Environment:
+#   BENCH_SCENARIOS  plain scenarios (default pp64-c1,pp64-c50,pp64-c500,stream16k,connect)
+#   BENCH_TLS=1      also run the TLS servers and the tls-* scenarios (needs TLS in the core)
+#   BENCH_MEMORY=0   skip the memory / scale driver
+#   BENCH_MEMORY_ARGS  arguments for bench/dist/idle-memory.js (default: its own)
+#   BENCH_OUT        directory for raw results (default bench/results)
+#   BENCH_REV        measure packages/core as of this git revision (built apart by
+#                    bench/snapshot.sh) instead of the working tree
+#   SHARED_BENCH     the shared harness directory (default ../shared/bench beside the repo)
+# Needs cc, taskset, setsid, libssl-dev and openssl (Debian: build-essential util-linux libssl-dev openssl).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+OUT=${BENCH_OUT:-$ROOT/bench/results}
+SCENARIOS=${BENCH_SCENARIOS:-pp64-c1,pp64-c50,pp64-c500,stream16k,connect}
+NODE=${NODE:-node}
+
+[ -x "$SHARED_BENCH/run-anchors.sh" ] || { echo "bench: no harness at $SHARED_BENCH/run-anchors.sh (set SHARED_BENCH)" >&2; exit 2; }
+cd "$ROOT"
+if [ -n "${BENCH_REV:-}" ]; then
+  SNAP=$(mktemp -d "${TMPDIR:-/tmp}/commio-bench.XXXXXX")
+  trap 'rm -rf "$SNAP"' EXIT
+  bash bench/snapshot.sh "$BENCH_REV" "$SNAP"
+  DIST=$SNAP/bench/dist
+else
+  npx tsc -b bench
+  DIST=$ROOT/bench/dist
+fi
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$OUT"
+servers=(
+  --server "$NODE $DIST/echo-checking.js {port}" --name commio-checking
+  --server "$NODE $DIST/echo-read-buffer.js {port}" --name commio-read-buffer
+)
+if [ "${BENCH_TLS:-0}" = 1 ]; then
+  SCENARIOS="$SCENARIOS,tls-pp64-c50,tls-stream16k,tls-handshake"
+  servers+=(
+    --tls-server "$NODE $DIST/echo-checking.js --tls {cert} {key} {port}" --name commio-checking-tls
+    --tls-server "$NODE $DIST/echo-read-buffer.js --tls {cert} {key} {port}" --name commio-read-buffer-tls
+  )
+fi
+
+status=0
+echo "== throughput and latency: $SHARED_BENCH/run-anchors.sh (raw lines: $OUT/anchors-$stamp.jsonl)" >&2
+"$SHARED_BENCH/run-anchors.sh" --scenarios "$SCENARIOS" "${servers[@]}" --out "$OUT/anchors-$stamp.jsonl" "$@" \
+  | tee "$OUT/anchors-$stamp.txt" || status=1
+
+if [ "${BENCH_MEMORY:-1}" != 0 ]; then
+  echo "== memory and scale: idle-memory.js" >&2
+  # shellcheck disable=SC2086
+  "$NODE" "$DIST/idle-memory.js" ${BENCH_MEMORY_ARGS:-} | tee "$OUT/memory-$stamp.txt" || status=1
+fi
+exit $status
