@@ -363,11 +363,9 @@ export class ReadSide {
       }
       case READ_CHECKING:
         this.#append(chunk);
-        if (this.bufferedLength > this.#state.maxBufferedInput) {
-          this.#overflow();
-          return;
-        }
         this.#progress();
+        // Hold the peer back while the program has not been shown what is here yet.
+        if (this.bufferedLength - this.#delivered >= READ_AHEAD_BYTES) this.#holdBack();
         this.#queueCheckingDelivery(true);
         return;
       case READ_WAIT:
@@ -378,14 +376,6 @@ export class ReadSide {
         this.#append(chunk);
         if (this.bufferedLength >= Math.min(READ_AHEAD_BYTES, this.#state.maxBufferedInput)) this.#holdBack();
     }
-  }
-
-  #overflow(): void {
-    this.#holdBack();
-    this.status = new BufferOverflowError(
-      `${String(this.#state)} holds ${this.bufferedLength} unconsumed bytes, more than maxBufferedInput (${this.#state.maxBufferedInput})`,
-    );
-    this.#settleOnEvent();
   }
 
   /** @internal The peer's FIN (or the socket closed). */
@@ -484,16 +474,24 @@ export class ReadSide {
     const state = this.#state;
     if (state.closed || this.op !== READ_CHECKING || this.generation !== generation) return;
     const available = this.bufferedLength;
+    const cap = state.maxBufferedInput;
     if (this.status === null && this.#ended && this.#delivered >= available) this.status = 'eof';
-    const final = this.status !== null;
-    let end: number;
-    if (final) {
-      end = available;
-    } else {
-      const fresh = available - this.#delivered;
-      if (fresh <= 0) return;
-      end = this.#delivered + Math.min(fresh, state.maxRead);
+    let final = this.status !== null;
+    if (!final) {
+      if (available <= this.#delivered) return;
+      if (this.#delivered >= cap) {
+        // The program keeps maxBufferedInput bytes and more arrived: refuse to hold more.
+        this.#holdBack();
+        this.status = new BufferOverflowError(
+          `${String(state)} keeps ${this.#delivered} unconsumed bytes and more arrived, past maxBufferedInput (${cap})`,
+        );
+        final = true;
+      }
     }
+    // A view never holds more than maxBufferedInput bytes (unless the program already keeps more).
+    const end = final
+      ? Math.min(available, Math.max(this.#delivered, cap))
+      : this.#delivered + Math.min(available - this.#delivered, state.maxRead, cap - this.#delivered);
     this.oldLength = this.#delivered;
     this.#delivered = end;
     const callback = (final && this.status instanceof Error && this.#errorCallback !== null ? this.#errorCallback : this.#callback) as AnyBufferCallback;
@@ -508,7 +506,10 @@ export class ReadSide {
       // Ended by finish, an abort or close, or replaced by a new read started in the callback: nothing more to do.
       const stillActive = this.op === READ_CHECKING && this.generation === generation;
       if (stillActive && final) this.#endOp();
-      else if (stillActive && !state.closed && this.#hasMoreToDeliver()) this.#queueCheckingDelivery(false);
+      else if (stillActive && !state.closed) {
+        if (this.bufferedLength - this.#delivered < READ_AHEAD_BYTES) this.#flow();
+        if (this.#hasMoreToDeliver()) this.#queueCheckingDelivery(false);
+      }
       state.leaveCallback();
     }
   }
