@@ -1,0 +1,266 @@
+/**
+ * Writing: completion callbacks, queued output, the output cap, write
+ * timeouts, and output batched within one pass of the loop.
+ */
+import test, { type ExecutionContext } from 'ava';
+import net from 'node:net';
+import {
+  createAsyncIoState,
+  createAndRunWaitStateCollection,
+  waitStateCollectionStopLoop,
+  applyInWaitStateCollectionProcess,
+  asyncIoStateWriteBuffer,
+  asyncIoStateWriteStatus,
+  asyncIoStateShutdown,
+  closeAsyncIoState,
+  type AsyncIoState,
+  type CreateAsyncIoStateOptions,
+  type IoStatus,
+  type WaitStateCollection,
+} from '@commio/core';
+import { checkNoLeaksAfterAll } from './helpers/leaks.js';
+import { deferred, rawServer, rawClient, readBytes, withCollection } from './helpers/fixtures.js';
+
+checkNoLeaksAfterAll(test);
+
+async function pair(t: ExecutionContext, options?: CreateAsyncIoStateOptions, collection?: WaitStateCollection): Promise<{ state: AsyncIoState; peer: net.Socket }> {
+  const c = collection ?? withCollection(t);
+  const accepted = deferred<net.Socket>();
+  const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
+  const client = await rawClient(t, port);
+  const state = createAsyncIoState(c, client, options);
+  return { state, peer: await accepted.promise };
+}
+
+interface WriteResult {
+  buffer: Uint8Array;
+  count: number;
+  status: IoStatus;
+  via: 'callback' | 'errorCallback';
+}
+
+function write(state: AsyncIoState, buffer: Uint8Array, options: { start?: number; end?: number; timeout?: number | null; withErrorCallback?: boolean } = {}): Promise<WriteResult> {
+  const done = deferred<WriteResult>();
+  const { withErrorCallback, ...rest } = options;
+  const report = (via: WriteResult['via']) => (s: AsyncIoState, b: Uint8Array, count: number) => done.resolve({ buffer: b, count, status: s.writeStatus, via });
+  asyncIoStateWriteBuffer(state, buffer, report('callback'), withErrorCallback === true ? { ...rest, errorCallback: report('errorCallback') } : rest);
+  return done.promise;
+}
+
+test('the callback gets (state, buffer, count) once the bytes are handed to the kernel', async (t) => {
+  const { state, peer } = await pair(t);
+  const buffer = Buffer.from('..hello..');
+  const arrived = readBytes(peer, 5);
+  let calls = 0;
+  const done = deferred<[AsyncIoState, Uint8Array, number]>();
+  asyncIoStateWriteBuffer(state, buffer, (s, b, count) => {
+    calls++;
+    done.resolve([s, b, count]);
+  }, { start: 2, end: 7 });
+  t.is(calls, 0, 'never inside the call');
+  const [s, b, count] = await done.promise;
+  t.is(s, state);
+  t.is(b, buffer);
+  t.is(count, 5);
+  t.is(calls, 1);
+  t.is(state.writeStatus, null);
+  t.is((await arrived).toString(), 'hello');
+});
+
+test('an Int8Array and an empty range can be written', async (t) => {
+  const { state, peer } = await pair(t);
+  const arrived = readBytes(peer, 2);
+  t.is((await write(state, new Int8Array([-1, 65]))).count, 2);
+  t.deepEqual([...(await arrived)], [255, 65]);
+  const empty = await write(state, Buffer.from('abc'), { start: 1, end: 1 });
+  t.is(empty.count, 0);
+  t.is(empty.status, null);
+});
+
+test('without queueOutput a second write while one is in flight throws ERR_COMMIO_OPERATION_IN_PROGRESS', async (t) => {
+  const { state } = await pair(t);
+  t.false(state.queueOutput);
+  const first = write(state, Buffer.from('one'));
+  t.throws(() => asyncIoStateWriteBuffer(state, Buffer.from('two'), () => {}), { code: 'ERR_COMMIO_OPERATION_IN_PROGRESS' });
+  t.is((await first).count, 3);
+  // Once the first completed, the next one may start.
+  t.is((await write(state, Buffer.from('two'))).count, 3);
+});
+
+test('with queueOutput writes queue and complete in order, each with its own callback', async (t) => {
+  const { state, peer } = await pair(t, { queueOutput: true });
+  const order: number[] = [];
+  const parts = Array.from({ length: 50 }, (_, i) => Buffer.from(`<${i}>`));
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const arrived = readBytes(peer, total);
+  const all = parts.map((part, i) =>
+    write(state, part).then((r) => {
+      order.push(i);
+      t.is(r.buffer, part);
+      t.is(r.count, part.length);
+    }),
+  );
+  await Promise.all(all);
+  t.deepEqual(order, parts.map((_, i) => i));
+  t.is((await arrived).toString(), parts.join(''));
+});
+
+test('writes batched in one pass of the loop arrive intact and in order', async (t) => {
+  const c = withCollection(t);
+  const { state, peer } = await pair(t, { queueOutput: true }, c);
+  const parts = Array.from({ length: 200 }, (_, i) => Buffer.from(`[${i}:${'x'.repeat(i % 17)}]`));
+  const expected = Buffer.concat(parts);
+  const arrived = readBytes(peer, expected.length);
+  let completed = 0;
+  const done = deferred();
+  applyInWaitStateCollectionProcess(c, () => {
+    for (const part of parts) {
+      asyncIoStateWriteBuffer(state, part, (_s, _b, n) => {
+        t.is(n, part.length);
+        if (++completed === parts.length) done.resolve();
+      });
+    }
+  });
+  await done.promise;
+  t.deepEqual(await arrived, expected);
+});
+
+test('a write from a callback of another collection is flushed when that pass ends', async (t) => {
+  const writer = withCollection(t, 'writer');
+  const owner = withCollection(t, 'owner');
+  const { state, peer } = await pair(t, {}, owner);
+  const arrived = readBytes(peer, 5);
+  const completed = deferred<number>();
+  applyInWaitStateCollectionProcess(writer, () => {
+    asyncIoStateWriteBuffer(state, Buffer.from('cross'), (_s, _b, n) => completed.resolve(n));
+  });
+  t.is((await arrived).toString(), 'cross');
+  t.is(await completed.promise, 5);
+});
+
+test('a write and a keep-alive close in the same pass: the socket handed back is not left corked', async (t) => {
+  const c = withCollection(t);
+  const { state, peer } = await pair(t, {}, c);
+  const socket = state.object as net.Socket;
+  const arrived = readBytes(peer, 6);
+  const closed = deferred();
+  applyInWaitStateCollectionProcess(c, () => {
+    asyncIoStateWriteBuffer(state, Buffer.from('abc'), () => t.fail('closed: no callback'));
+    closeAsyncIoState(state, { keepAliveP: true });
+    closed.resolve();
+  });
+  await closed.promise;
+  socket.write('def');
+  t.is((await arrived).toString(), 'abcdef');
+});
+
+test('maxQueuedOutput: a write past the cap fails with ERR_COMMIO_OUTPUT_OVERFLOW (sticky), to errorCallback else callback', async (t) => {
+  const { state, peer } = await pair(t, { queueOutput: true, maxQueuedOutput: 100 });
+  peer.pause();
+  t.is(state.maxQueuedOutput, 100);
+  const first = write(state, Buffer.alloc(80));
+  t.is(state.queuedOutputLength, 80);
+  const refused = write(state, Buffer.alloc(30), { withErrorCallback: true });
+  const r = await refused;
+  t.is(r.via, 'errorCallback');
+  t.is(r.count, 0);
+  t.true(r.status instanceof Error);
+  t.is((r.status as NodeJS.ErrnoException).code, 'ERR_COMMIO_OUTPUT_OVERFLOW');
+  t.is(asyncIoStateWriteStatus(state), r.status);
+  t.is((await first).count, 80, 'the write under the cap completes');
+  // Sticky: later writes fail at once (later), to callback when no errorCallback.
+  const later = await write(state, Buffer.alloc(1));
+  t.is(later.via, 'callback');
+  t.is(later.status, r.status);
+  t.is(later.count, 0);
+});
+
+test('a single write larger than maxQueuedOutput is accepted when nothing is pending', async (t) => {
+  const { state, peer } = await pair(t, { queueOutput: true, maxQueuedOutput: 10 });
+  const arrived = readBytes(peer, 1000);
+  const r = await write(state, Buffer.alloc(1000, 9));
+  t.is(r.count, 1000);
+  t.is(r.status, null);
+  t.is((await arrived).length, 1000);
+});
+
+test('maxQueuedOutput bounds memory with a peer that never reads', async (t) => {
+  const cap = 1024 * 1024;
+  const { state, peer } = await pair(t, { queueOutput: true, maxQueuedOutput: cap });
+  peer.pause();
+  const chunk = Buffer.alloc(64 * 1024);
+  let accepted = 0;
+  const failed = deferred<IoStatus>();
+  for (let i = 0; i < 1000 && state.writeStatus === null; i++) {
+    asyncIoStateWriteBuffer(state, chunk, () => {}, { errorCallback: (s) => failed.resolve(s.writeStatus) });
+    if (state.writeStatus === null) accepted++;
+  }
+  const status = await failed.promise;
+  t.is((status as NodeJS.ErrnoException).code, 'ERR_COMMIO_OUTPUT_OVERFLOW');
+  t.true(state.queuedOutputLength <= cap);
+  t.true(accepted * chunk.length <= cap);
+});
+
+test('write timeout with a peer that never reads: writeStatus timeout and the count written so far', async (t) => {
+  const { state, peer } = await pair(t, { maxQueuedOutput: 64 * 1024 * 1024 });
+  peer.pause();
+  const big = Buffer.alloc(32 * 1024 * 1024);
+  const r = await write(state, big, { timeout: 0.2, withErrorCallback: true });
+  t.is(r.via, 'callback', 'a timeout is not an error');
+  t.is(r.status, 'timeout');
+  t.is(state.writeTimeout, 0.2, 'the timeout option updates the state persistently');
+  t.true(r.count >= 0 && r.count < big.length, `count ${r.count}`);
+  // The timed-out write is over for the program (its bytes still count against
+  // maxQueuedOutput until sent): a new write may start, and resets the status.
+  const next = write(state, Buffer.from('more'), { timeout: 0.05 });
+  t.is(state.writeStatus, null);
+  t.is((await next).status, 'timeout');
+});
+
+test('queued writes behind a stuck one each time out in turn', async (t) => {
+  const { state, peer } = await pair(t, { queueOutput: true, writeTimeout: 0.1, maxQueuedOutput: 64 * 1024 * 1024 });
+  peer.pause();
+  const results = await Promise.all([write(state, Buffer.alloc(16 * 1024 * 1024)), write(state, Buffer.from('a')), write(state, Buffer.from('b'))]);
+  t.deepEqual(results.map((r) => r.count).slice(1), [0, 0]);
+  t.true(results.every((r) => r.status === 'timeout'));
+});
+
+test('a write after the peer reset reports the error status', async (t) => {
+  const { state, peer } = await pair(t);
+  const closed = deferred();
+  (state.object as net.Socket).once('close', () => closed.resolve());
+  peer.resetAndDestroy();
+  // A write runs into the reset (or the socket is gone already).
+  const results: WriteResult[] = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await write(state, Buffer.alloc(64 * 1024), { withErrorCallback: true });
+    results.push(r);
+    if (r.status !== null) break;
+  }
+  const last = results.at(-1)!;
+  t.is(last.via, 'errorCallback');
+  t.true(last.status instanceof Error);
+  t.regex(String((last.status as NodeJS.ErrnoException).code), /^(ECONNRESET|EPIPE)$/);
+});
+
+test('a write after shutdown(output) fails with EPIPE', async (t) => {
+  const { state } = await pair(t);
+  t.is(asyncIoStateShutdown(state, 'output'), true);
+  const r = await write(state, Buffer.from('late'), { withErrorCallback: true });
+  t.is(r.via, 'errorCallback');
+  t.is((r.status as NodeJS.ErrnoException).code, 'EPIPE');
+});
+
+test('userInfo given to a write updates the state', async (t) => {
+  const { state } = await pair(t);
+  await new Promise<void>((resolve) => asyncIoStateWriteBuffer(state, Buffer.from('x'), () => resolve(), { userInfo: { id: 7 } }));
+  t.deepEqual(state.userInfo, { id: 7 });
+});
+
+test('a write on a state of a stopped collection throws ERR_COMMIO_STATE_CLOSED', async (t) => {
+  const c = createAndRunWaitStateCollection('stopped');
+  const { state } = await pair(t, {}, c);
+  waitStateCollectionStopLoop(c);
+  t.true(state.closed);
+  t.throws(() => asyncIoStateWriteBuffer(state, Buffer.from('x'), () => {}), { code: 'ERR_COMMIO_STATE_CLOSED' });
+});
