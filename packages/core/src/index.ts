@@ -86,7 +86,10 @@ export type { Direction, ShutdownCallback } from './state/ending.js';
 
 // accepting
 export { acceptTcpConnectionsCreatingAsyncIoStates } from './accept/accept-tcp-connections.js';
-export type { AcceptOptions, ConnectionFunction, Ipv6Choice } from './accept/accept-tcp-connections.js';
+export type { AcceptOptions, Ipv6Choice } from './accept/accept-options.js';
+export type { ConnectionFunction } from './accept/accepting-handle.js';
+export { systemdListenFds, systemdListenFd } from './accept/systemd.js';
+export type { InheritedSocket } from './accept/systemd.js';
 export {
   AcceptingHandle,
   closeAcceptingHandle,

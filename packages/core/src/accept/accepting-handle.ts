@@ -1,48 +1,77 @@
 /**
  * The accepting handle: what acceptTcpConnectionsCreatingAsyncIoStates
- * returns and passes to every connection function. It owns the listening
- * socket(s); accepted states live on independently of it.
+ * resolves with and passes to every connection function. It owns the
+ * listening socket(s); accepted connections live on independently of it.
  */
 import type net from 'node:net';
+import { inspect } from 'node:util';
 import { logger } from '../debug.js';
+import { CollectionClosedError } from '../errors.js';
 import { checkFunction, invalid } from '../options/validate.js';
 import type { CollectionMember, WaitStateCollection } from '../collection/wait-state-collection.js';
+import type { AsyncIoState } from '../state/async-io-state.js';
+import type { AcceptSettings } from './accept-options.js';
+import { ConnectionLimit, type LimitedAcceptor } from './connection-limit.js';
+import { acceptConnection } from './hand-over.js';
+import { HOLD_FULL, HOLD_SETUP, type Listener, type ListenerOwner } from './listener.js';
 
 const log = logger('accept');
 
+/** Called with the handle and each accepted connection (a state, or with `createState: false` the paused raw socket). */
+export type ConnectionFunction = (handle: AcceptingHandle, state: AsyncIoState | net.Socket) => void;
+
 /** A running accept: listening sockets feeding a collection. */
-export class AcceptingHandle implements CollectionMember {
+export class AcceptingHandle implements CollectionMember, ListenerOwner, LimitedAcceptor {
   /** Any value, kept for the program; never used by commio. */
   userInfo: unknown;
-  /** The `handleName` option; shown when the handle is printed. */
+  /** The `handleName` option (else `name`); shown when the handle is printed. */
   readonly name: unknown;
-  /** @internal The listening servers (one per address). */
-  servers: net.Server[] = [];
-  /** @internal Undoes everything the accept set up (servers, timers, listeners). */
-  teardown: (() => void) | null = null;
-  #collection: WaitStateCollection | null;
+  /** @internal The collection the handle was made in (kept after closing). */
+  readonly home: WaitStateCollection;
+  /** @internal The checked options. */
+  readonly settings: AcceptSettings;
+  /** @internal */
+  readonly connectionFunction: ConnectionFunction;
+  /** @internal The open-connection count, with maxConnections. */
+  readonly limit: ConnectionLimit | null;
+  #listeners: Listener[] = [];
   #localPort = 0;
   #closed = false;
+  #ready = false;
+  /** Connections a listener that cannot pause accepted before the handle was ready. */
+  #early: net.Socket[] | null = null;
+  /** Aborted when the handle closes while the accept is being set up. */
+  #setup: AbortController | null = new AbortController();
 
   /** @internal made by acceptTcpConnectionsCreatingAsyncIoStates */
-  constructor(collection: WaitStateCollection, name: unknown, userInfo: unknown) {
-    this.#collection = collection;
-    this.name = name;
-    this.userInfo = userInfo;
+  constructor(collection: WaitStateCollection, settings: AcceptSettings, connectionFunction: ConnectionFunction) {
+    this.home = collection;
+    this.settings = settings;
+    this.connectionFunction = connectionFunction;
+    this.name = settings.handleName;
+    this.userInfo = settings.userInfo;
+    this.limit = settings.maxConnections === null ? null : new ConnectionLimit(settings.maxConnections, this);
   }
 
   toString(): string {
-    return `#<accepting-handle ${String(this.name ?? '')} port ${this.#localPort}>`;
+    const name = this.name;
+    const text = typeof name === 'string' ? name : name === null || name === undefined ? '' : inspect(name, { depth: 0 });
+    return `#<accepting-handle ${text} port ${this.#localPort}>`;
   }
 
   /** The collection, or `null` once the handle is closed. */
   get collection(): WaitStateCollection | null {
-    return this.#collection;
+    return this.#closed ? null : this.home;
   }
 
-  /** The (first) listening server, or `null` once closed. Do no I/O on it. */
+  /** The (first) listening server, or `null` once closed. Do no I/O on it; address queries are fine. */
   get socket(): net.Server | null {
-    return this.#closed ? null : (this.servers[0] ?? null);
+    return this.#closed ? null : (this.#listeners[0]?.server ?? null);
+  }
+
+  /** Every listening server, one per address, in address order (empty once closed). */
+  get sockets(): readonly net.Server[] {
+    return this.#closed ? [] : this.#listeners.map((l) => l.server);
   }
 
   /** The port the (first) listening socket is bound to. */
@@ -55,28 +84,89 @@ export class AcceptingHandle implements CollectionMember {
     return this.#closed;
   }
 
-  /** @internal */
-  setLocalPort(port: number): void {
-    this.#localPort = port;
+  /** Connections of the handle open now (states, or raw sockets with `createState: false`), when `maxConnections` is set; else `null`. */
+  get openConnections(): number | null {
+    return this.limit?.open ?? null;
   }
 
-  /** @internal Stops accepting and closes the listening sockets (the ports are free when it returns). */
-  close(): WaitStateCollection | null {
-    if (this.#closed) return null;
-    const collection = this.#collection;
+  /** True while the handle accepts (false while held at maxConnections, backing off after an accept error, or closed). */
+  get accepting(): boolean {
+    return !this.#closed && this.#ready && this.#listeners.every((l) => l.accepting);
+  }
+
+  /** @internal The signal aborted when the handle closes during setup. */
+  get setupSignal(): AbortSignal {
+    return this.#setup?.signal ?? AbortSignal.abort(new CollectionClosedError(`${String(this)} is closed`));
+  }
+
+  /** @internal The listeners are bound: the handle owns them from now on (closes them if it closed meanwhile). */
+  adopt(listeners: Listener[]): void {
+    if (this.#closed) {
+      for (const listener of listeners) listener.close();
+      return;
+    }
+    this.#listeners = listeners;
+    this.#localPort = listeners[0]?.port ?? 0;
+    if (listeners.some((l) => !l.pausable)) this.#early = [];
+  }
+
+  /** @internal Setup is over: hand over what waits and accept from now on. */
+  start(): void {
+    this.#setup = null;
+    if (this.#closed) return;
+    this.#ready = true;
+    for (const listener of this.#listeners) listener.release(HOLD_SETUP);
+    const early = this.#early;
+    this.#early = null;
+    if (early !== null) for (const socket of early) acceptConnection(this, socket);
+  }
+
+  /** @internal ListenerOwner: a connection arrived. */
+  accepted(_listener: Listener, socket: net.Socket): void {
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    if (!this.#ready) {
+      if (this.#early !== null) this.#early.push(socket);
+      else socket.destroy();
+      return;
+    }
+    acceptConnection(this, socket);
+  }
+
+  /** @internal LimitedAcceptor */
+  limitReached(): void {
+    for (const listener of this.#listeners) listener.hold(HOLD_FULL);
+  }
+
+  /** @internal LimitedAcceptor */
+  limitLeft(): void {
+    for (const listener of this.#listeners) listener.release(HOLD_FULL);
+  }
+
+  /**
+   * @internal Stops accepting and closes the listening sockets (the ports are
+   * free when it returns). Returns false when it was closed already.
+   */
+  close(reason?: Error): boolean {
+    if (this.#closed) return false;
     this.#closed = true;
-    this.#collection = null;
-    collection?.removeMember(this);
-    const teardown = this.teardown;
-    this.teardown = null;
-    teardown?.();
+    this.home.removeMember(this);
+    const setup = this.#setup;
+    this.#setup = null;
+    setup?.abort(reason ?? new CollectionClosedError(`${String(this)} was closed while it was being set up`));
+    for (const listener of this.#listeners) listener.close();
+    const early = this.#early;
+    this.#early = null;
+    if (early !== null) for (const socket of early) socket.destroy();
     log('%s: closed', this);
-    return collection;
+    return true;
   }
 
   /** @internal The collection is closing. */
   closeForCollection(): void {
-    this.close();
+    this.close(new CollectionClosedError(`the collection of ${String(this)} was closed while the accept was being set up`));
   }
 }
 
@@ -84,43 +174,41 @@ function deliverClosed(collection: WaitStateCollection, callback: (collection: W
   callback(collection);
 }
 
-/**
- * Stops accepting and closes the listening socket(s), freeing the port.
- * `callback(collection)` runs through the collection after the port is
- * released. Accepted states live on. Idempotent.
- */
-export function closeAcceptingHandle(handle: AcceptingHandle, callback?: ((collection: WaitStateCollection) => void) | null): void {
+function checkHandle(handle: unknown): AcceptingHandle {
   if (!(handle instanceof AcceptingHandle)) invalid('handle', 'an AcceptingHandle', handle);
-  const cb = callback === undefined || callback === null ? null : checkFunction<(collection: WaitStateCollection) => void>(callback, 'callback');
-  const collection = handle.close();
-  if (cb !== null && collection !== null && collection.alive) {
-    // The listening descriptors were closed synchronously; the callback runs later, through the collection.
-    collection.post(handle, deliverClosed, collection, cb, undefined, undefined);
-  }
+  return handle;
 }
 
-/** `handle.collection` */
-export function acceptingHandleCollection(handle: AcceptingHandle): WaitStateCollection | null {
-  if (!(handle instanceof AcceptingHandle)) invalid('handle', 'an AcceptingHandle', handle);
-  return handle.collection;
+/**
+ * Stops accepting and closes the listening socket(s): the port is free
+ * when this returns. `callback(collection)` then runs through the
+ * collection (later, never inside this call). Accepted states live on.
+ * Idempotent: on a closed handle it only schedules the callback.
+ */
+export function closeAcceptingHandle(handle: AcceptingHandle, callback?: ((collection: WaitStateCollection) => void) | null): void {
+  const h = checkHandle(handle);
+  const cb = callback === undefined || callback === null ? null : checkFunction<(collection: WaitStateCollection) => void>(callback, 'callback');
+  h.close();
+  if (cb !== null) h.home.post(h, deliverClosed, h.home, cb, undefined, undefined);
 }
-/** `handle.socket` */
+
+/** `handle.collection`: the collection, `null` once closed. */
+export function acceptingHandleCollection(handle: AcceptingHandle): WaitStateCollection | null {
+  return checkHandle(handle).collection;
+}
+/** `handle.socket`: the (first) listening server, `null` once closed. */
 export function acceptingHandleSocket(handle: AcceptingHandle): net.Server | null {
-  if (!(handle instanceof AcceptingHandle)) invalid('handle', 'an AcceptingHandle', handle);
-  return handle.socket;
+  return checkHandle(handle).socket;
 }
 /** `handle.name` */
 export function acceptingHandleName(handle: AcceptingHandle): unknown {
-  if (!(handle instanceof AcceptingHandle)) invalid('handle', 'an AcceptingHandle', handle);
-  return handle.name;
+  return checkHandle(handle).name;
 }
 /** `handle.userInfo` */
 export function acceptingHandleUserInfo(handle: AcceptingHandle): unknown {
-  if (!(handle instanceof AcceptingHandle)) invalid('handle', 'an AcceptingHandle', handle);
-  return handle.userInfo;
+  return checkHandle(handle).userInfo;
 }
-/** `handle.localPort` */
+/** `handle.localPort`: the port the (first) listening socket is bound to. */
 export function acceptingHandleLocalPort(handle: AcceptingHandle): number {
-  if (!(handle instanceof AcceptingHandle)) invalid('handle', 'an AcceptingHandle', handle);
-  return handle.localPort;
+  return checkHandle(handle).localPort;
 }

@@ -1,90 +1,58 @@
 /**
- * Binding a listening server, retrying while the port is in use: the
- * LispWorks bind-retry window (`initTimeout`, default 60 s). Retries come
- * quickly at first and then once a second; an abort signal stops them.
+ * The LispWorks bind-retry window: while the port is in use, binding is
+ * tried again (quickly at first, then once a second) until `initTimeout`
+ * seconds have passed. Other errors end it at once; so does the abort
+ * signal.
  */
-import type net from 'node:net';
-import { BindFailedError, BindTimeoutError, errorCode } from '../errors.js';
+import { BindFailedError, BindTimeoutError, CommioError, errorCode } from '../errors.js';
 import { logger } from '../debug.js';
 
 const log = logger('accept');
 
-/** Where and how to listen. */
-export interface ListenTarget {
-  host: string | undefined;
-  port: number;
-  backlog: number | undefined;
-  ipv6Only: boolean;
-}
-
 /** Delays between bind attempts, in ms; the last repeats (never more than 1 s). */
 const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1000];
 
-function listenOnce(server: net.Server, target: ListenTarget): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => {
-      server.removeListener('listening', onListening);
-      reject(error);
-    };
-    const onListening = (): void => {
-      server.removeListener('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    const options: net.ListenOptions = { port: target.port, ipv6Only: target.ipv6Only };
-    if (target.host !== undefined) options.host = target.host;
-    if (target.backlog !== undefined) options.backlog = target.backlog;
-    server.listen(options);
-  });
-}
-
 /**
- * Listens on `target`, retrying `EADDRINUSE` until `initTimeoutSeconds` have
- * passed (`0`: one try). Rejects with `ERR_COMMIO_BIND_TIMEOUT` (cause: the
- * `EADDRINUSE`), `ERR_COMMIO_BIND_FAILED` (other OS errors) or the signal's
- * reason. The server is not listening after a rejection.
+ * Runs `attempt` until it succeeds, retrying while it fails with
+ * `EADDRINUSE` for at most `initTimeoutSeconds` (`0`: one try). Rejects with
+ * `ERR_COMMIO_BIND_TIMEOUT` (cause: the last `EADDRINUSE`),
+ * `ERR_COMMIO_BIND_FAILED` (cause: any other OS error), a commio error
+ * thrown by `attempt` as is, or the signal's reason. `attempt` must leave
+ * nothing open when it fails.
  */
-export async function listenWithRetry(
-  server: net.Server,
-  target: ListenTarget,
-  initTimeoutSeconds: number,
-  signal: AbortSignal | undefined,
-): Promise<void> {
+export async function retryWhileInUse<T>(attempt: () => Promise<T>, initTimeoutSeconds: number, signal: AbortSignal, where: string): Promise<T> {
   const deadline = Date.now() + initTimeoutSeconds * 1000;
-  for (let attempt = 0; ; attempt++) {
-    signal?.throwIfAborted();
+  for (let tries = 0; ; tries++) {
+    signal.throwIfAborted();
     try {
-      await listenOnce(server, target);
-      return;
+      return await attempt();
     } catch (error) {
-      const code = errorCode(error);
-      const where = `${target.host ?? '*'}:${target.port}`;
-      if (code !== 'EADDRINUSE') {
-        throw new BindFailedError(`cannot listen on ${where}: ${(error as Error).message}`, { cause: error });
-      }
-      const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] as number;
+      signal.throwIfAborted();
+      if (error instanceof CommioError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      if (errorCode(error) !== 'EADDRINUSE') throw new BindFailedError(`cannot listen on ${where}: ${message}`, { cause: error });
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        throw new BindTimeoutError(`port ${where} stayed in use for ${initTimeoutSeconds} s`, { cause: error });
+        throw new BindTimeoutError(`cannot listen on ${where}: still in use after ${initTimeoutSeconds} s (${tries + 1} tries)`, { cause: error });
       }
-      log('%s in use, retrying in %d ms', where, Math.min(delay, remaining));
-      await sleep(Math.min(delay, remaining), signal);
+      const delay = Math.min(RETRY_DELAYS_MS[Math.min(tries, RETRY_DELAYS_MS.length - 1)] ?? 1000, remaining);
+      log('%s in use, retrying in %d ms', where, delay);
+      await sleep(delay, signal);
     }
   }
 }
 
-/** Waits `ms` (keeping Node alive: a bind retry is what the program waits for); rejects when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms` (keeping Node alive: the bind is what the program waits for); rejects with the signal's reason on abort. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(signal?.reason as Error);
+      reject(signal.reason as Error);
     };
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

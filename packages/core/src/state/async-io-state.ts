@@ -108,6 +108,8 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   sslBusy = false;
   /** @internal Extension slot for the UDP module. */
   udp: unknown = null;
+  /** @internal Told once, after the state closed (an accepting handle counts its open states with it). */
+  closeObserver: { stateClosed(state: AsyncIoState): void } | null = null;
   #readTimeout: number | null;
   #writeTimeout: number | null;
   #maxRead = DEFAULT_MAX_READ;
@@ -363,6 +365,11 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     }
     this.tls = null;
     log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.reader.bufferedLength);
+    const observer = this.closeObserver;
+    if (observer !== null) {
+      this.closeObserver = null;
+      observer.stateClosed(this);
+    }
     return this.reader.bufferedLength;
   }
 

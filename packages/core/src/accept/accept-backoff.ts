@@ -1,0 +1,16 @@
+/**
+ * How long to stop accepting after an accept error (`EMFILE`, `ENFILE`,
+ * `ENOBUFS`, ...): 100 ms, doubling up to 1 s while errors go on; a
+ * connection accepted normally starts the sequence over.
+ */
+
+/** First pause after an accept error, in ms. */
+export const FIRST_BACKOFF_MS = 100;
+
+/** Longest pause, in ms. */
+export const MAX_BACKOFF_MS = 1000;
+
+/** The pause (ms) after an error, given the previous one (0: none since the last success). */
+export function nextBackoffMs(previousMs: number): number {
+  return previousMs <= 0 ? FIRST_BACKOFF_MS : Math.min(previousMs * 2, MAX_BACKOFF_MS);
+}

@@ -1,0 +1,167 @@
+/**
+ * One listening socket of an accepting handle: its `net.Server`, and
+ * whether libuv is accepting on it. Accepting stops while any hold is on:
+ * - `HOLD_SETUP`: the accept is being set up (connections must not be handed
+ *   over before the promise resolved);
+ * - `HOLD_FULL`: `maxConnections` connections of the handle are open;
+ * - `HOLD_BACKOFF`: accepting failed (descriptors exhausted, ...) and waits.
+ *
+ * On a pausable listener (see native-listen.ts) a hold stops libuv's accept
+ * watcher: new connections wait in the kernel backlog, nothing is accepted
+ * and dropped, the port stays bound. libuv accepts one connection per poll,
+ * so a hold put on inside the connection event takes effect before the next
+ * accept. A listener that is not pausable (a `net.Server` Node bound itself)
+ * can only honour `HOLD_SETUP` (its owner queues what it accepts meanwhile).
+ */
+import type net from 'node:net';
+import { logger } from '../debug.js';
+import { errorCode } from '../errors.js';
+import { nextBackoffMs } from './accept-backoff.js';
+import { serverHandle, startAccepting, stopAccepting } from './native-listen.js';
+
+const log = logger('accept');
+
+/** The accept is being set up. */
+export const HOLD_SETUP = 1;
+/** `maxConnections` connections are open. */
+export const HOLD_FULL = 2;
+/** Waiting after an accept error. */
+export const HOLD_BACKOFF = 4;
+
+/** What a listener reports to: the accepting handle. */
+export interface ListenerOwner {
+  /** A connection was accepted on `listener`. */
+  accepted(listener: Listener, socket: net.Socket): void;
+}
+
+const kListener = Symbol('commio.listener');
+type ServerWithListener = net.Server & { [kListener]?: Listener | undefined };
+
+// Shared listeners that find their Listener through the server: no closures per server.
+function onConnection(this: net.Server, socket: net.Socket): void {
+  const listener = (this as ServerWithListener)[kListener];
+  if (listener === undefined) {
+    socket.destroy();
+    return;
+  }
+  listener.onConnection(socket);
+}
+function onServerError(this: net.Server, error: Error): void {
+  (this as ServerWithListener)[kListener]?.onAcceptError(error);
+}
+function onBackoffEnd(this: Listener): void {
+  this.endBackoff();
+}
+
+/** A listening socket that can stop and resume accepting. */
+export class Listener {
+  /** The listening server. */
+  readonly server: net.Server;
+  /** True when holds stop libuv from accepting (kernel backlog); false: only `HOLD_SETUP` is honoured, by the owner. */
+  readonly pausable: boolean;
+  /** Where it was asked to listen, for logs (`127.0.0.1:8080`, `fd 3`, ...). */
+  readonly where: string;
+  readonly #owner: ListenerOwner;
+  #holds = HOLD_SETUP;
+  #accepting: boolean;
+  #backoffMs = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  /** `server` listens already; a pausable one is left accepting (its handle reading). Starts held by `HOLD_SETUP`. */
+  constructor(server: net.Server, pausable: boolean, where: string, owner: ListenerOwner) {
+    this.server = server;
+    this.pausable = pausable;
+    this.where = where;
+    this.#owner = owner;
+    this.#accepting = true;
+    (server as ServerWithListener)[kListener] = this;
+    server.on('connection', onConnection);
+    server.on('error', onServerError);
+    this.#apply();
+  }
+
+  /** The port it is bound to (0 when unknown). */
+  get port(): number {
+    const bound = this.#closed ? null : this.server.address();
+    return typeof bound === 'object' && bound !== null ? bound.port : 0;
+  }
+
+  /** True while a hold is on. */
+  get held(): boolean {
+    return this.#holds !== 0;
+  }
+
+  /** True while libuv accepts on it. */
+  get accepting(): boolean {
+    return this.#accepting && !this.#closed;
+  }
+
+  /** Puts a hold on (HOLD_*). */
+  hold(reason: number): void {
+    this.#holds |= reason;
+    this.#apply();
+  }
+
+  /** Takes a hold off (HOLD_*). */
+  release(reason: number): void {
+    this.#holds &= ~reason;
+    this.#apply();
+  }
+
+  #apply(): void {
+    if (!this.pausable || this.#closed) return;
+    const want = this.#holds === 0;
+    if (want === this.#accepting) return;
+    const handle = serverHandle(this.server);
+    if (handle === null) return;
+    if (want) {
+      this.#accepting = startAccepting(handle);
+    } else {
+      stopAccepting(handle);
+      this.#accepting = false;
+    }
+  }
+
+  /** @internal A connection was accepted. */
+  onConnection(socket: net.Socket): void {
+    this.#backoffMs = 0;
+    this.#owner.accepted(this, socket);
+  }
+
+  /** @internal Accepting failed: stop for a while (when pausable), log, and go on. */
+  onAcceptError(error: Error): void {
+    const code = errorCode(error) ?? error.message;
+    if (this.#closed) return;
+    if (!this.pausable) {
+      log('%s: accept failed (%s); this socket cannot be paused, libuv goes on', this.where, code);
+      return;
+    }
+    if ((this.#holds & HOLD_BACKOFF) !== 0) return;
+    this.#backoffMs = nextBackoffMs(this.#backoffMs);
+    log('%s: accept failed (%s): not accepting for %d ms', this.where, code, this.#backoffMs);
+    this.hold(HOLD_BACKOFF);
+    this.#timer = setTimeout(onBackoffEnd.bind(this), this.#backoffMs);
+  }
+
+  /** @internal The back-off delay is over: accept again. */
+  endBackoff(): void {
+    this.#timer = null;
+    if (this.#closed) return;
+    log('%s: accepting again after an accept error', this.where);
+    this.release(HOLD_BACKOFF);
+  }
+
+  /** Closes the listening socket (the port is free when this returns). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const server = this.server as ServerWithListener;
+    server[kListener] = undefined;
+    server.removeListener('connection', onConnection);
+    // Keep an error listener: a late error must not crash the process.
+    server.close();
+  }
+}
