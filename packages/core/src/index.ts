@@ -103,3 +103,12 @@ export {
 // connecting
 export { createAsyncIoStateAndConnectedTcpSocket } from './connect/connect-tcp.js';
 export type { ConnectOptions, ConnectCallback } from './connect/connect-tcp.js';
+
+// UDP
+export { createAsyncIoStateAndUdpSocket, createAsyncIoStateAndConnectedUdpSocket } from './udp/create-udp-socket.js';
+export type { UdpSocketOptions, ConnectedUdpSocketOptions } from './udp/create-udp-socket.js';
+export { asyncIoStateReceiveMessage } from './udp/receive-message.js';
+export type { ReceiveMessageOptions } from './udp/receive-message.js';
+export type { ReceiveCallback } from './udp/udp-transport.js';
+export { asyncIoStateSendMessage, asyncIoStateSendMessageToAddress } from './udp/send-message.js';
+export type { SendMessageOptions } from './udp/send-message.js';

@@ -6,6 +6,9 @@ export const DEFAULT_MAX_QUEUED_OUTPUT = 16 * 1024 * 1024;
 /** Bytes received and not yet consumed that a state holds before failing the read (16 MiB). */
 export const DEFAULT_MAX_BUFFERED_INPUT = 16 * 1024 * 1024;
 
+/** UDP: datagrams a state holds for its next receive before dropping the oldest. */
+export const DEFAULT_MAX_QUEUED_MESSAGES = 1024;
+
 /** Most new bytes handed to one read-with-checking callback (64 KiB). */
 export const DEFAULT_MAX_READ = 65536;
 

@@ -22,7 +22,7 @@ import type { CollectionMember, PassFlushable, WaitStateCollection } from '../co
 import { ReadSide } from './read-side.js';
 import { WriteSide } from './write-side.js';
 import type { IoStatus } from './status.js';
-import { DEFAULT_MAX_BUFFERED_INPUT, DEFAULT_MAX_QUEUED_OUTPUT, DEFAULT_MAX_READ } from '../options/defaults.js';
+import { DEFAULT_MAX_BUFFERED_INPUT, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_QUEUED_OUTPUT, DEFAULT_MAX_READ } from '../options/defaults.js';
 
 const log = logger('state');
 
@@ -52,6 +52,27 @@ export interface StateTlsInfo {
   side: SslSide;
   ctx: unknown;
   socket: tls.TLSSocket;
+}
+
+/**
+ * @internal What a UDP state keeps in its `udp` slot (the UDP module makes
+ * it): the hooks the shared state calls for the dgram socket.
+ */
+export interface UdpExtension {
+  /** Datagrams (and errors) received and waiting for a receive. */
+  readonly queuedCount: number;
+  /** Datagrams dropped because the receive queue was full. */
+  readonly droppedCount: number;
+  /** The socket's local address. */
+  localAddress(): SocketAddress | null;
+  /** The peer of a connected socket, else `null`. */
+  peerAddress(): SocketAddress | null;
+  /** Aborts the sends not yet finished (`abortCallback` null: silently). */
+  abortOutput(abortCallback: ((...args: never[]) => void) | null): void;
+  /** Starts wait-for-input (arguments checked, read direction free). */
+  waitForInput(callback: (state: AsyncIoState) => void): void;
+  /** The state closed: stop listening, close the socket unless kept alive. */
+  close(keepAlive: boolean): void;
 }
 
 const kState = Symbol('commio.state');
@@ -106,8 +127,8 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   tls: StateTlsInfo | null = null;
   /** @internal Set by the TLS module while an attach, detach or handshake runs. */
   sslBusy = false;
-  /** @internal Extension slot for the UDP module. */
-  udp: unknown = null;
+  /** @internal Extension slot for the UDP module; null for TCP. */
+  udp: UdpExtension | null = null;
   /** @internal Told once, after the state closed (an accepting handle counts its open states with it). */
   closeObserver: { stateClosed(state: AsyncIoState): void } | null = null;
   #readTimeout: number | null;
@@ -115,6 +136,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   #maxRead = DEFAULT_MAX_READ;
   #maxQueuedOutput: number;
   #maxBufferedInput: number;
+  #maxQueuedMessages = DEFAULT_MAX_QUEUED_MESSAGES;
   #closed = false;
   #callbackDepth = 0;
   #deferred: (() => void)[] | null = null;
@@ -179,6 +201,28 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   }
   set maxBufferedInput(value: number) {
     this.#maxBufferedInput = checkInteger(value, 'maxBufferedInput', 1, Number.MAX_SAFE_INTEGER) ?? invalid('maxBufferedInput', 'a positive integer', value);
+  }
+
+  /**
+   * UDP: datagrams received while no receive waits that the state holds;
+   * past it (or past `maxBufferedInput` bytes) the oldest are dropped and
+   * counted in `droppedMessageCount`. Unused on TCP states. @default 1024
+   */
+  get maxQueuedMessages(): number {
+    return this.#maxQueuedMessages;
+  }
+  set maxQueuedMessages(value: number) {
+    this.#maxQueuedMessages = checkInteger(value, 'maxQueuedMessages', 1, 0x7fffffff, this.#maxQueuedMessages);
+  }
+
+  /** UDP: datagrams dropped so far because the receive queue was full (always 0 on TCP states). */
+  get droppedMessageCount(): number {
+    return this.udp?.droppedCount ?? 0;
+  }
+
+  /** UDP: datagrams received and waiting for a receive (always 0 on TCP states). */
+  get queuedMessageCount(): number {
+    return this.udp?.queuedCount ?? 0;
   }
 
   /** How much of the current read-with-checking view was already seen by the previous callback. */
@@ -318,6 +362,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   }
 
   localAddressOfTransport(): SocketAddress | null {
+    if (this.udp !== null) return this.udp.localAddress();
     const socket = this.socket;
     if (socket === null) return null;
     const info = socket.address();
@@ -326,6 +371,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   }
 
   peerAddressOfTransport(): SocketAddress | null {
+    if (this.udp !== null) return this.udp.peerAddress();
     const socket = this.socket;
     if (socket?.remoteAddress === undefined || socket.remotePort === undefined) return null;
     return { address: socket.remoteAddress, port: socket.remotePort, family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4' };
@@ -364,6 +410,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
       }
     }
     this.tls = null;
+    this.udp?.close(keepAlive);
     log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.reader.bufferedLength);
     const observer = this.closeObserver;
     if (observer !== null) {

@@ -15,12 +15,21 @@ export interface CreateAsyncIoStateOptions extends StateOptions {
   udp?: boolean | 'connected';
   /** For UDP: the socket is IPv6 (decides how host names are resolved when sending). */
   ipv6?: boolean;
+  /** For UDP: datagrams held for the next receive before the oldest are dropped. @default 1024 */
+  maxQueuedMessages?: number;
 }
 
-const CREATE_KEYS = keys(...STATE_OPTION_KEYS, 'udp', 'ipv6');
+const CREATE_KEYS = keys(...STATE_OPTION_KEYS, 'udp', 'ipv6', 'maxQueuedMessages');
 
 /** The hook the UDP module installs to wrap `dgram.Socket`s. */
-type UdpAdopter = (collection: WaitStateCollection, object: unknown, settings: StateSettings, connected: boolean, ipv6: boolean | undefined) => AsyncIoState;
+type UdpAdopter = (
+  collection: WaitStateCollection,
+  object: unknown,
+  settings: StateSettings,
+  connected: boolean,
+  ipv6: boolean | undefined,
+  maxQueuedMessages: number | undefined,
+) => AsyncIoState;
 let udpAdopter: UdpAdopter | null = null;
 
 /** @internal Installed by the UDP module. */
@@ -57,13 +66,14 @@ export function createAsyncIoState(
   const o = checkOptions(options, CREATE_KEYS);
   const udp = checkKeyword<boolean | 'connected'>(o['udp'], 'options.udp', [true, false, 'connected'], false);
   const ipv6 = o['ipv6'] === undefined ? undefined : checkBoolean(o['ipv6'], 'options.ipv6', false);
+  const maxQueuedMessages = checkInteger(o['maxQueuedMessages'], 'options.maxQueuedMessages', 1, 0x7fffffff);
   const isDgram = typeof object === 'object' && object !== null && typeof (object as { send?: unknown }).send === 'function' && !(object instanceof net.Socket);
   if (isDgram || udp !== false) {
     if (!isDgram) invalid('object', 'a dgram.Socket when options.udp is given', object);
     const settings = resolveStateSettings(o, { queueOutput: true });
     c.assertAlive();
     if (udpAdopter === null) throw new UnsupportedError('UDP states are not available');
-    return udpAdopter(c, object, settings, udp === 'connected', ipv6);
+    return udpAdopter(c, object, settings, udp === 'connected', ipv6, maxQueuedMessages);
   }
   const settings = resolveStateSettings(o);
   if (typeof object === 'number') {

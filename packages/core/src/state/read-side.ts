@@ -420,15 +420,24 @@ export class ReadSide {
   /** @internal The UDP module's hook for settling its receive on a timer or error. */
   #externalSettle: (() => void) | null = null;
 
-  /** @internal Lets another module (UDP) own the READ_RECEIVE operation. */
-  beginExternal(timeout: number | null, settle: () => void): void {
+  /** @internal The UDP module's hook for an abort of its operation: it queues the abort callback (null: silent). */
+  #externalAbort: ((abortCallback: ((...args: never[]) => void) | null) => void) | null = null;
+
+  /**
+   * @internal Lets another module (UDP) own the READ_RECEIVE operation:
+   * `settle` runs when the read timer fires (status 'timeout'); `abort` when
+   * the operation is aborted (the read side has already ended it).
+   */
+  beginExternal(timeout: number | null, settle: () => void, abort: (abortCallback: ((...args: never[]) => void) | null) => void): void {
     this.#begin(READ_RECEIVE, timeout);
     this.#externalSettle = settle;
+    this.#externalAbort = abort;
   }
 
   /** @internal Ends the READ_RECEIVE operation. */
   endExternal(): void {
     this.#externalSettle = null;
+    this.#externalAbort = null;
     this.#endOp();
   }
 
@@ -592,11 +601,15 @@ export class ReadSide {
         this.#endOp();
         if (abortCallback !== null) post(state, deliverStateCallback, state, abortCallback as StateCallback, undefined, undefined);
         return;
-      case READ_RECEIVE:
+      case READ_RECEIVE: {
+        const externalAbort = this.#externalAbort;
         this.#externalSettle = null;
+        this.#externalAbort = null;
         this.#endOp();
-        if (abortCallback !== null) post(state, deliverIdleAbort, state, abortCallback as (s: AsyncIoState, a: null, b: null) => void, undefined, undefined);
+        if (externalAbort !== null) externalAbort(abortCallback);
+        else if (abortCallback !== null) post(state, deliverIdleAbort, state, abortCallback as (s: AsyncIoState, a: null, b: null) => void, undefined, undefined);
         return;
+      }
       default:
         if (abortCallback !== null) post(state, deliverIdleAbort, state, abortCallback as (s: AsyncIoState, a: null, b: null) => void, undefined, undefined);
     }
@@ -617,6 +630,7 @@ export class ReadSide {
     this.#callback = null;
     this.#errorCallback = null;
     this.#externalSettle = null;
+    this.#externalAbort = null;
     this.#target = EMPTY;
     if (this.#timer !== null) {
       clearTimeout(this.#timer);

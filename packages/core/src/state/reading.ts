@@ -2,7 +2,7 @@
  * The read operations: read-buffer, read-with-checking (with discard and
  * finish), wait-for-input, and the buffered data.
  */
-import { InvalidArgumentError, OperationInProgressError } from '../errors.js';
+import { InvalidArgumentError, OperationInProgressError, UnsupportedError } from '../errors.js';
 import {
   checkBuffer,
   checkFunction,
@@ -67,6 +67,11 @@ export function assertReadFree(state: AsyncIoState): void {
   if (state.sslBusy) throw new OperationInProgressError(`a TLS attach, detach or handshake runs on ${String(state)}`);
 }
 
+/** Byte-stream reads would lose a UDP state's datagram boundaries: they are refused there. */
+function assertStream(state: AsyncIoState, what: string): void {
+  if (state.udp !== null) throw new UnsupportedError(`${String(state)} is a UDP state: ${what} reads a byte stream, use asyncIoStateReceiveMessage`);
+}
+
 /** Applies the persistent `timeout`/`userInfo` of an operation's options to the state. */
 function applyReadSettings(state: AsyncIoState, timeout: number | null | undefined, options: Readonly<Record<string, unknown>>): void {
   if (timeout !== undefined) state.readTimeout = timeout;
@@ -92,6 +97,7 @@ export function asyncIoStateReadBuffer<B extends Uint8Array | Int8Array>(
   const [start, end] = checkRange(o['start'], o['end'], target.length);
   const timeout = optionalSeconds(o['timeout'], 'options.timeout');
   const errorCallback = optionalFunction<BufferCallback<B>>(o['errorCallback'], 'options.errorCallback');
+  assertStream(s, 'asyncIoStateReadBuffer');
   assertReadFree(s);
   applyReadSettings(s, timeout, o);
   s.reader.startReadBuffer(
@@ -127,6 +133,7 @@ export function asyncIoStateReadWithChecking<B extends Uint8Array | Int8Array = 
   const maxRead = checkInteger(o['maxRead'], 'options.maxRead', 1, 0x7fffffff);
   const errorCallback = optionalFunction<BufferCallback<B>>(o['errorCallback'], 'options.errorCallback');
   const elementType = checkKeyword(o['elementType'], 'options.elementType', ELEMENT_TYPES, 'base-char');
+  assertStream(s, 'asyncIoStateReadWithChecking');
   assertReadFree(s);
   applyReadSettings(s, timeout, o);
   if (maxRead !== undefined) s.maxRead = maxRead;
@@ -173,7 +180,9 @@ export function asyncIoStateWaitForInput(state: AsyncIoState, callback: StateCal
   const timeout = optionalSeconds(o['timeout'], 'options.timeout');
   assertReadFree(s);
   applyReadSettings(s, timeout, o);
-  s.reader.startWaitForInput(callback);
+  // On a UDP state, input is a datagram (or error) waiting for a receive.
+  if (s.udp !== null) s.udp.waitForInput(callback);
+  else s.reader.startWaitForInput(callback);
 }
 
 /**

@@ -195,6 +195,11 @@ export class WriteSide {
    */
   abort(abortCallback: ((...args: never[]) => void) | null): void {
     const state = this.#state;
+    if (state.udp !== null) {
+      // A UDP state's sends live in the UDP module.
+      state.udp.abortOutput(abortCallback);
+      return;
+    }
     const buffer = this.#firstLive()?.buffer ?? null;
     this.#queue.forEach((record) => {
       record.silenced = true;
