@@ -45,7 +45,7 @@ test('an unconnected state receives with needsAddress and replies to that addres
   await peer.send('hello', address?.port ?? 0, '127.0.0.1');
   const echoed = await peer.next();
   t.is(echoed.message.toString(), 'HELLO');
-  t.is(echoed.from.port, address?.port);
+  t.is(echoed.from.port, address?.port ?? -1);
   await replied.promise;
   t.is(state.readStatus, null);
   t.is(state.writeStatus, null);
@@ -71,7 +71,7 @@ test('a state sends first, to a host name resolved in its family, and gets the a
   t.deepEqual(sent, { status: null, via: 'callback' });
   const got = await peer.next();
   t.is(got.message.toString(), 'ping');
-  t.is(got.from.port, state.address?.port);
+  t.is(got.from.port, state.address?.port ?? -1);
   const answer = receive(state, 64, { needsAddress: true });
   await peer.send('pong', got.from.port, got.from.address);
   const received = await answer;
@@ -98,7 +98,7 @@ test('a connected state sends to its peer and receives from it only', async (t) 
   t.deepEqual(await send(state, 'to peer'), { status: null, via: 'callback' });
   const got = await peer.next();
   t.is(got.message.toString(), 'to peer');
-  t.is(got.from.port, state.address?.port);
+  t.is(got.from.port, state.address?.port ?? -1);
 
   // The stranger's datagram goes first; the kernel (or the state) must drop it.
   const answer = receive(state, 64, { needsAddress: true });
@@ -244,7 +244,7 @@ test('a UDP socket whose bind cannot succeed: rejects ERR_COMMIO_BIND_FAILED, or
   const error = await t.throwsAsync(createAsyncIoStateAndUdpSocket(c, { localAddress: '127.0.0.1', localPort: holder.port }), {
     code: 'ERR_COMMIO_BIND_FAILED',
   });
-  t.is((error?.cause as NodeJS.ErrnoException | undefined)?.code, 'EADDRINUSE');
+  t.is((error.cause as NodeJS.ErrnoException | undefined)?.code, 'EADDRINUSE');
   t.is(await createAsyncIoStateAndUdpSocket(c, { localAddress: '127.0.0.1', localPort: holder.port, errorp: false }), null);
   t.is(c.memberCount, 0);
 });
@@ -253,6 +253,6 @@ test('a connected UDP socket that cannot be connected: errorp decides', async (t
   const c = withCollection(t);
   // An IPv6 destination for an IPv4-only socket cannot be connected.
   const error = await t.throwsAsync(createAsyncIoStateAndConnectedUdpSocket(c, '::1', 9, { ipv6: false }), { code: 'ERR_COMMIO_BIND_FAILED' });
-  t.truthy((error?.cause as NodeJS.ErrnoException | undefined)?.code);
+  t.truthy((error.cause as NodeJS.ErrnoException | undefined)?.code);
   t.is(await createAsyncIoStateAndConnectedUdpSocket(c, '::1', 9, { ipv6: false, errorp: false }), null);
 });

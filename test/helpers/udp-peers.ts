@@ -144,7 +144,7 @@ function sendSettler(resolve: (sent: Sent) => void): [(s: AsyncIoState) => void,
 }
 
 /** asyncIoStateSendMessageToAddress as a promise of what its callback saw. */
-export function sendTo(state: AsyncIoState, host: string, port: number | string, data: string | Uint8Array, options: SendMessageOptions = {}): Promise<Sent> {
+export function sendTo(state: AsyncIoState, host: string, port: number | string, data: string | Uint8Array | Int8Array, options: SendMessageOptions = {}): Promise<Sent> {
   return new Promise<Sent>((resolve) => {
     const [callback, errorCallback] = sendSettler(resolve);
     asyncIoStateSendMessageToAddress(state, host, port, typeof data === 'string' ? Buffer.from(data) : data, callback, { errorCallback, ...options });
@@ -152,7 +152,7 @@ export function sendTo(state: AsyncIoState, host: string, port: number | string,
 }
 
 /** asyncIoStateSendMessage as a promise of what its callback saw. */
-export function send(state: AsyncIoState, data: string | Uint8Array, options: SendMessageOptions = {}): Promise<Sent> {
+export function send(state: AsyncIoState, data: string | Uint8Array | Int8Array, options: SendMessageOptions = {}): Promise<Sent> {
   return new Promise<Sent>((resolve) => {
     const [callback, errorCallback] = sendSettler(resolve);
     asyncIoStateSendMessage(state, typeof data === 'string' ? Buffer.from(data) : data, callback, { errorCallback, ...options });
