@@ -17,6 +17,7 @@ export type CommioErrorCode =
   | 'ERR_COMMIO_BIND_TIMEOUT'
   | 'ERR_COMMIO_BIND_FAILED'
   | 'ERR_COMMIO_HANDSHAKE_TIMEOUT'
+  | 'ERR_COMMIO_HANDSHAKE_FAILED'
   | 'ERR_COMMIO_CONNECT_TIMEOUT'
   | 'ERR_COMMIO_BUFFER_OVERFLOW'
   | 'ERR_COMMIO_OUTPUT_OVERFLOW'
@@ -56,8 +57,8 @@ export class InvalidArgumentError extends CommioError {
   /** The argument's path, for example `options.initTimeout` or `buffer`. */
   readonly argument: string;
 
-  constructor(argument: string, problem: string) {
-    super(`${argument} ${problem}`);
+  constructor(argument: string, problem: string, options?: { cause?: unknown }) {
+    super(`${argument} ${problem}`, options);
     this.argument = argument;
   }
 }
@@ -90,6 +91,22 @@ export class BindFailedError extends CommioError {
 /** A TLS handshake did not finish within `handshakeTimeout`. */
 export class HandshakeTimeoutError extends CommioError {
   readonly code = 'ERR_COMMIO_HANDSHAKE_TIMEOUT' as const;
+}
+
+/**
+ * A TLS handshake failed. `cause` is the TLS error (for example a
+ * certificate that does not verify), or with `peerClosed` the socket event
+ * that ended the connection during the handshake.
+ */
+export class HandshakeFailedError extends CommioError {
+  readonly code = 'ERR_COMMIO_HANDSHAKE_FAILED' as const;
+  /** True when the peer closed the connection during the handshake (LispWorks' `:closed`). */
+  readonly peerClosed: boolean;
+
+  constructor(message: string, options: { cause: unknown; peerClosed?: boolean }) {
+    super(message, { cause: options.cause });
+    this.peerClosed = options.peerClosed === true;
+  }
 }
 
 /** A connection attempt did not finish within `connectTimeout`. */

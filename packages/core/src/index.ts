@@ -14,6 +14,7 @@ export {
   BindTimeoutError,
   BindFailedError,
   HandshakeTimeoutError,
+  HandshakeFailedError,
   ConnectTimeoutError,
   BufferOverflowError,
   OutputOverflowError,
@@ -112,3 +113,21 @@ export type { ReceiveMessageOptions } from './udp/receive-message.js';
 export type { ReceiveCallback } from './udp/udp-transport.js';
 export { asyncIoStateSendMessage, asyncIoStateSendMessageToAddress } from './udp/send-message.js';
 export type { SendMessageOptions } from './udp/send-message.js';
+
+// TLS on states
+export {
+  asyncIoStateAttachSsl,
+  asyncIoStateDetachSsl,
+  asyncIoStateHandshake,
+  asyncIoStateSslSetAcceptState,
+  asyncIoStateSslSetConnectState,
+  asyncIoSslFailureIndicatorFromFailureArgs,
+} from './tls/state-ssl.js';
+export type { AttachSslOptions, SslCallback } from './tls/state-ssl.js';
+export type { SslCtx, SslSideChoice, SslContextOptions, CtxConfigureCallback, SslConfigureCallback } from './tls/tls-setup.js';
+export { DEFAULT_HANDSHAKE_TIMEOUT } from './tls/tls-setup.js';
+export type { ConnectTlsOptions, AcceptTlsOptions } from './tls/tls-options.js';
+export type { SslErrorCallback } from './tls/accept-tls.js';
+export { SSL_CONTEXT, isSslAbstractContext } from './tls/ssl-context.js';
+export type { SslAbstractContext, SslConnectionSettings, SniCallback } from './tls/ssl-context.js';
+export { MIN_TLS_VERSION, MODERN_CIPHERS } from './tls/modern-defaults.js';

@@ -19,13 +19,13 @@ import {
 import { resolveStateSettings } from '../options/state-options.js';
 import { resolveService } from '../options/service.js';
 import type { StateSettings } from '../state/async-io-state.js';
-import type { AcceptingHandle } from './accepting-handle.js';
+import type { AcceptTlsOptions } from '../tls/tls-options.js';
 
 /** Which IP versions a listening socket takes: `false` IPv4, `true` IPv6 only, `'both'` dual stack, `'any'` the system's choice. */
 export type Ipv6Choice = 'any' | 'both' | boolean;
 
 /** Options of acceptTcpConnectionsCreatingAsyncIoStates. */
-export interface AcceptOptions {
+export interface AcceptOptions extends AcceptTlsOptions {
   /**
    * Called through the collection with each listening server (once per
    * socket, in address order) after binding and before the promise resolves
@@ -79,18 +79,6 @@ export interface AcceptOptions {
   userInfo?: unknown;
   /** Aborting it while the accept is being set up (lookup, bind retries, init) rejects with its reason; it has no effect afterwards. */
   signal?: AbortSignal;
-  /** TLS for every accepted connection (see the TLS documentation). */
-  sslCtx?: unknown;
-  /** TLS side of accepted connections. @default 'server' */
-  sslSide?: 'client' | 'server' | 'both';
-  /** Receives the TLS context options before the context is built. */
-  ctxConfigureCallback?: ((options: object) => void) | null;
-  /** Receives each new TLS socket before its handshake. */
-  sslConfigureCallback?: ((socket: object) => void) | null;
-  /** Seconds a TLS handshake may take. */
-  handshakeTimeout?: number | null;
-  /** Called through the collection after a failed TLS handshake (the socket is already destroyed). */
-  sslErrorCallback?: ((error: Error, handle: AcceptingHandle) => void) | null;
 }
 
 /** @internal Every option key the accept function knows (TLS keys included). */

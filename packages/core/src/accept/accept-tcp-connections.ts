@@ -13,6 +13,7 @@
 import type net from 'node:net';
 import { logger } from '../debug.js';
 import { BindFailedError, toError, UnsupportedError } from '../errors.js';
+import { bindAcceptTls, prepareAcceptTls } from '../tls/accept-tls.js';
 import { checkCollection, type WaitStateCollection } from '../collection/wait-state-collection.js';
 import { checkFunction, checkOptions } from '../options/validate.js';
 import { ACCEPT_KEYS, resolveAcceptSettings, type AcceptOptions, type AcceptSettings } from './accept-options.js';
@@ -119,7 +120,7 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
   const o = checkOptions(options, ACCEPT_KEYS);
   const settings = resolveAcceptSettings(service, o);
   // TLS seam (1/2): the TLS options are checked here; connections get TLS in hand-over.ts.
-  if (o['sslCtx'] !== undefined && o['sslCtx'] !== null) throw new UnsupportedError('accepting with sslCtx is not available yet');
+  const acceptTls = prepareAcceptTls(o);
   c.assertAlive();
   settings.signal?.throwIfAborted();
   if (settings.maxConnections !== null && settings.source.kind === 'server' && !adoptedServerPausable(settings.source.server)) {
@@ -127,6 +128,7 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
   }
 
   const handle = new AcceptingHandle(c, settings, fn);
+  bindAcceptTls(handle, acceptTls);
   c.addMember(handle);
   const signal = handle.setupSignal;
   const unforward = forwardAbort(handle, settings.signal);

@@ -11,6 +11,7 @@ import { AsyncIoState } from '../state/async-io-state.js';
 import { adoptTcpSocket } from '../state/create-state.js';
 import type { CollectionMember } from '../collection/wait-state-collection.js';
 import type { AcceptingHandle } from './accepting-handle.js';
+import { acceptTlsOf } from '../tls/accept-tls.js';
 
 const log = logger('accept');
 
@@ -68,7 +69,8 @@ export function acceptConnection(handle: AcceptingHandle, socket: net.Socket): v
   }
   const settings = handle.settings;
   const limit = handle.limit;
-  if (!settings.createState) {
+  const tls = acceptTlsOf(handle);
+  if (!settings.createState && tls === null) {
     limit?.trackSocket(socket);
     log('%s: connection from %s:%s handed over raw', handle, socket.remoteAddress, socket.remotePort);
     deliverConnection(handle, socket);
@@ -76,5 +78,10 @@ export function acceptConnection(handle: AcceptingHandle, socket: net.Socket): v
   }
   const state = adoptTcpSocket(collection, socket, socket, settings.state);
   limit?.trackState(state);
+  if (tls !== null) {
+    // With sslCtx a state is always made (as LispWorks); it is handed over after its handshake.
+    tls.start(state, handle, (secured) => deliverConnection(handle, secured));
+    return;
+  }
   deliverConnection(handle, state);
 }

@@ -19,6 +19,8 @@ import { resolveService } from '../options/service.js';
 import type { AsyncIoState } from '../state/async-io-state.js';
 import { adoptTcpSocket } from '../state/create-state.js';
 import { transportClosedError } from '../state/status.js';
+import { prepareConnectTls } from '../tls/connect-tls.js';
+import type { ConnectTlsOptions } from '../tls/tls-options.js';
 
 const log = logger('connect');
 
@@ -26,8 +28,8 @@ const log = logger('connect');
 export type ConnectCallback = (state: AsyncIoState, failure: Error | null) => void;
 
 /** Options of createAsyncIoStateAndConnectedTcpSocket. */
-export interface ConnectOptions extends StateOptions {
-  /** Seconds the connection (and TLS handshake) may take; `null`: the system's limit. @default null */
+export interface ConnectOptions extends StateOptions, ConnectTlsOptions {
+  /** Seconds the TCP connection may take (the TLS handshake has `handshakeTimeout`); `null`: the system's limit. @default null */
   connectTimeout?: number | null;
   /** Local address to bind before connecting. */
   localAddress?: string | null;
@@ -95,6 +97,7 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   const keepalive = checkBoolean(o['keepalive'], 'options.keepalive', false);
   const nodelay = checkBoolean(o['nodelay'], 'options.nodelay', true);
   const ipv6 = checkKeyword<'any' | boolean>(o['ipv6'], 'options.ipv6', ['any', true, false], 'any');
+  const tlsConnect = prepareConnectTls(o, host);
   c.assertAlive();
 
   const socket = new net.Socket({ allowHalfOpen: true });
@@ -102,6 +105,7 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   socket.setNoDelay(nodelay);
   socket.setKeepAlive(keepalive);
   const state = adoptTcpSocket(c, socket, socket, settings);
+  tlsConnect?.reserve(state);
   let settled = false;
   let timer: NodeJS.Timeout | null = null;
   const settle = (failure: Error | null): void => {
@@ -123,6 +127,14 @@ export function createAsyncIoStateAndConnectedTcpSocket(
       return;
     }
     log('%s: connected to %s:%d', state, host, port);
+    if (tlsConnect !== null) {
+      // The callback waits for the TLS handshake; a failed one closes the state.
+      tlsConnect.start(state, (tlsFailure) => {
+        if (tlsFailure !== null) state.close(false);
+        c.dispatch(state, deliverConnectResult, state, cb, tlsFailure, undefined);
+      });
+      return;
+    }
     c.dispatch(state, deliverConnectResult, state, cb, null, undefined);
   };
   const onConnect = (): void => settle(null);

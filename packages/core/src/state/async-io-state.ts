@@ -15,7 +15,7 @@
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { logger } from '../debug.js';
+import { logger, printable } from '../debug.js';
 import { InvalidArgumentError, StateClosedError } from '../errors.js';
 import { checkInteger, checkSeconds, invalid } from '../options/validate.js';
 import type { CollectionMember, PassFlushable, WaitStateCollection } from '../collection/wait-state-collection.js';
@@ -51,7 +51,10 @@ export interface StateSettings {
 export interface StateTlsInfo {
   side: SslSide;
   ctx: unknown;
-  socket: tls.TLSSocket;
+  /** The TLS socket; null while a `'both'` attachment waits for its role. */
+  socket: tls.TLSSocket | null;
+  /** The TCP socket under TLS (addresses are asked from it). */
+  tcp: net.Socket;
 }
 
 /**
@@ -160,7 +163,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   }
 
   toString(): string {
-    return `#<async-io-state ${this.name === undefined || this.name === null ? this.serial : String(this.name)}>`;
+    return `#<async-io-state ${this.name === undefined || this.name === null ? this.serial : printable(this.name)}>`;
   }
 
   /** Seconds a read operation may go without progress; `null` for no limit. */
@@ -363,7 +366,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
 
   localAddressOfTransport(): SocketAddress | null {
     if (this.udp !== null) return this.udp.localAddress();
-    const socket = this.socket;
+    const socket = this.tls?.tcp ?? this.socket;
     if (socket === null) return null;
     const info = socket.address();
     if (!('port' in info) || typeof info.port !== 'number') return null;
@@ -372,7 +375,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
 
   peerAddressOfTransport(): SocketAddress | null {
     if (this.udp !== null) return this.udp.peerAddress();
-    const socket = this.socket;
+    const socket = this.tls?.tcp ?? this.socket;
     if (socket?.remoteAddress === undefined || socket.remotePort === undefined) return null;
     return { address: socket.remoteAddress, port: socket.remotePort, family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4' };
   }
@@ -399,18 +402,15 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     this.collection.removeMember(this);
     const socket = this.socket;
     if (socket !== null) {
-      const tlsSocket = this.tls?.socket ?? null;
       this.detachTransport();
       socket.on('error', ignoreError);
+      // With keep-alive the connection is handed back as it is: Node.js cannot
+      // take TLS off a socket synchronously, so a TLS session stays up and
+      // `state.ssl` still gives it (asyncIoStateDetachSsl first for plain text).
       if (!keepAlive) socket.destroy();
-      else if (tlsSocket !== null) {
-        // Closing always takes TLS down, even with keep-alive (as LispWorks):
-        // what is handed back is the plain socket under it.
-        tlsSocket.destroy();
-      }
     }
-    this.tls = null;
     this.udp?.close(keepAlive);
+    if (!keepAlive) this.tls = null;
     log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.reader.bufferedLength);
     const observer = this.closeObserver;
     if (observer !== null) {

@@ -240,6 +240,15 @@ export class ReadSide {
     this.#paused = true;
   }
 
+  /**
+   * @internal TLS was taken off the connection: the end of the TLS stream
+   * (the peer's close_notify) is not the end of the connection's input.
+   */
+  reopenInput(): void {
+    this.#ended = false;
+    if (this.status === 'eof') this.status = null;
+  }
+
   // ----------------------------------------------------------------- timer
 
   #armTimer(seconds: number | null): void {
