@@ -4,6 +4,7 @@
  * `DEBUG=commio:*` shows the life of every state and handle. Only counts are
  * ever logged, never payload bytes.
  */
+import { inspect } from 'node:util';
 import createDebug from 'debug';
 
 /** The parts of commio that log, one `debug` namespace each. */
@@ -15,4 +16,22 @@ export type Logger = createDebug.Debugger;
 /** The logger of `area` (namespace `commio:<area>`). */
 export function logger(area: LogArea): Logger {
   return createDebug(`commio:${area}`);
+}
+
+/**
+ * Any value as text for messages and logs, never throwing: names and thrown
+ * values are user data, and some cannot be converted to strings (an object
+ * without a prototype, a throwing `toString`).
+ */
+export function printable(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return String(value);
+  } catch {
+    try {
+      return inspect(value, { depth: 0 });
+    } catch {
+      return '#<unprintable>';
+    }
+  }
 }

@@ -3,6 +3,7 @@
  * `handler` and `withBacktrace` options of `createAndRunWaitStateCollection`.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { printable } from '../debug.js';
 
 /**
  * - `true` (default): print the error (with its stack unless `withBacktrace`
@@ -34,14 +35,14 @@ export function checkWithBacktrace(value: unknown, name: string): WithBacktrace 
 
 /** The backtrace text for `error` at the requested detail. */
 export function backtraceOf(error: unknown, detail: WithBacktrace): string {
-  const full = error instanceof Error && typeof error.stack === 'string' ? error.stack : String(error);
+  const full = error instanceof Error && typeof error.stack === 'string' ? error.stack : printable(error);
   if (detail !== 'quick') return full;
   return full.split('\n').slice(0, 6).join('\n');
 }
 
 /** Prints an error that reached a collection's default handler. */
 export function printError(collectionName: unknown, object: unknown, error: unknown, detail: WithBacktrace): void {
-  const where = object === null ? '' : ` in a callback of ${String(object)}`;
-  const text = detail === false ? (error instanceof Error ? `${error.name}: ${error.message}` : String(error)) : backtraceOf(error, detail);
-  process.stderr.write(`commio: error in collection ${String(collectionName)}${where}:\n${text}\n`);
+  const where = object === null ? '' : ` in a callback of ${printable(object)}`;
+  const text = detail === false ? (error instanceof Error ? `${error.name}: ${error.message}` : printable(error)) : backtraceOf(error, detail);
+  process.stderr.write(`commio: error in collection ${printable(collectionName)}${where}:\n${text}\n`);
 }

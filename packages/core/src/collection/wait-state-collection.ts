@@ -13,7 +13,7 @@
  *   collection cannot starve the others or Node's I/O.
  */
 import { CollectionClosedError, OperationInProgressError } from '../errors.js';
-import { logger } from '../debug.js';
+import { logger, printable } from '../debug.js';
 import { checkOptions, keys, checkFunction, invalid } from '../options/validate.js';
 import { WorkQueue, type WorkFunction, type WorkOwner } from './work-queue.js';
 import { checkHandler, checkWithBacktrace, printError, backtraceOf, type Handler, type WithBacktrace } from './handler.js';
@@ -105,7 +105,7 @@ export class WaitStateCollection {
   }
 
   toString(): string {
-    return `#<wait-state-collection ${this.name === null ? this.#serial : String(this.name)}>`;
+    return `#<wait-state-collection ${this.name === null ? this.#serial : printable(this.name)}>`;
   }
 
   /** @internal Throws if the collection takes no new members. */
@@ -208,7 +208,7 @@ export class WaitStateCollection {
 
   #handleError(owner: WorkOwner, error: unknown): void {
     const handler = this.#handler;
-    log('%s: a callback threw: %s', this, error instanceof Error ? error.message : String(error));
+    log('%s: a callback threw: %s', this, error instanceof Error ? error.message : printable(error));
     if (handler === 'abort') return;
     if (handler === true) {
       printError(this.name ?? this.#serial, owner, error, this.#withBacktrace);
