@@ -24,6 +24,14 @@ import type tls from 'node:tls';
 const HEADER = 5;
 /** Bytes held back from TLS before the raw socket is paused (TLS is not reading). */
 const MAX_PENDING = 64 * 1024;
+/** The largest record a peer may send (TLS 1.2 ciphertext: 2^14 + 2048). */
+const MAX_RECORD = 16384 + 2048;
+
+/** True when `bytes` starts like a TLS record: content type 20-24, version 3.x, a possible length. */
+function plausibleHeader(bytes: Buffer): boolean {
+  const type = bytes[0] as number;
+  return type >= 20 && type <= 24 && bytes[1] === 3 && bytes.readUInt16BE(3) <= MAX_RECORD;
+}
 
 function readableEnded(socket: tls.TLSSocket): boolean {
   // `_readableState.ended` turns true synchronously when TLS pushes its EOF
@@ -138,6 +146,14 @@ export class RecordFeeder extends Duplex {
           this.push(null);
         }
         return;
+      }
+      if (!plausibleHeader(pending)) {
+        // Not TLS (a peer speaking something else): let TLS see it all and fail now.
+        this.#pending = null;
+        this.#wanted = false;
+        this.push(pending);
+        if (this.readableLength === 0) this.#wanted = true;
+        continue;
       }
       const length = HEADER + pending.readUInt16BE(3);
       if (pending.length < length) return;
