@@ -4,7 +4,9 @@
  * - `HOLD_SETUP`: the accept is being set up (connections must not be handed
  *   over before the promise resolved);
  * - `HOLD_FULL`: `maxConnections` connections of the handle are open;
- * - `HOLD_BACKOFF`: accepting failed (descriptors exhausted, ...) and waits.
+ * - `HOLD_BACKOFF`: the process ran out of descriptors (see
+ *   descriptor-pressure.ts), or accept failed: wait, 100 ms doubling to 1 s,
+ *   until a descriptor can be opened again.
  *
  * On a pausable listener (see native-listen.ts) a hold stops libuv's accept
  * watcher: new connections wait in the kernel backlog, nothing is accepted
@@ -17,6 +19,7 @@ import type net from 'node:net';
 import { logger } from '../debug.js';
 import { errorCode } from '../errors.js';
 import { nextBackoffMs } from './accept-backoff.js';
+import { descriptorAvailable, socketDescriptor, tableFullAfter } from './descriptor-pressure.js';
 import { serverHandle, startAccepting, stopAccepting } from './native-listen.js';
 
 const log = logger('accept');
@@ -125,30 +128,43 @@ export class Listener {
 
   /** @internal A connection was accepted. */
   onConnection(socket: net.Socket): void {
-    this.#backoffMs = 0;
+    // The last free descriptor: stop before libuv sheds (drops) the next ones.
+    if (this.pausable && tableFullAfter(socketDescriptor(socket))) this.#backOff('no descriptor left');
+    else this.#backoffMs = 0;
     this.#owner.accepted(this, socket);
   }
 
-  /** @internal Accepting failed: stop for a while (when pausable), log, and go on. */
+  /** @internal Accepting failed (reported by libuv before 1.45): back off. */
   onAcceptError(error: Error): void {
-    const code = errorCode(error) ?? error.message;
     if (this.#closed) return;
+    const code = errorCode(error) ?? error.message;
     if (!this.pausable) {
-      log('%s: accept failed (%s); this socket cannot be paused, libuv goes on', this.where, code);
+      log('%s: accept failed (%s); this socket cannot be paused', this.where, code);
       return;
     }
+    this.#backOff(`accept failed: ${code}`);
+  }
+
+  /** Stops accepting for the next back-off delay (100 ms, doubling to 1 s). */
+  #backOff(why: string): void {
     if ((this.#holds & HOLD_BACKOFF) !== 0) return;
     this.#backoffMs = nextBackoffMs(this.#backoffMs);
-    log('%s: accept failed (%s): not accepting for %d ms', this.where, code, this.#backoffMs);
+    log('%s: %s: not accepting for %d ms', this.where, why, this.#backoffMs);
     this.hold(HOLD_BACKOFF);
     this.#timer = setTimeout(onBackoffEnd.bind(this), this.#backoffMs);
   }
 
-  /** @internal The back-off delay is over: accept again. */
+  /** @internal The back-off delay is over: accept again if a descriptor can be had, else wait longer. */
   endBackoff(): void {
     this.#timer = null;
     if (this.#closed) return;
-    log('%s: accepting again after an accept error', this.where);
+    if (!descriptorAvailable()) {
+      this.#backoffMs = nextBackoffMs(this.#backoffMs);
+      log('%s: still no descriptor: not accepting for %d ms', this.where, this.#backoffMs);
+      this.#timer = setTimeout(onBackoffEnd.bind(this), this.#backoffMs);
+      return;
+    }
+    log('%s: accepting again', this.where);
     this.release(HOLD_BACKOFF);
   }
 
