@@ -98,7 +98,7 @@ export async function connectedUdpState(
   t: ExecutionContext,
   c: WaitStateCollection,
   host: string,
-  port: number,
+  port: number | string,
   options: ConnectedUdpSocketOptions = {},
 ): Promise<AsyncIoState> {
   const state = await createAsyncIoStateAndConnectedUdpSocket(c, host, port, options);
