@@ -67,9 +67,10 @@ export async function connectMany(t: ExecutionContext, port: number, n: number, 
  * A well-behaved client: `rounds` request/response round trips of `size`
  * bytes each against an echo server; resolves with each round trip's
  * latency in milliseconds. Rejects if the echo is wrong or the connection ends.
+ * `connect` makes the client (plain by default; a TLS one for TLS servers).
  */
-export async function roundTrips(port: number, rounds: number, size = 64): Promise<number[]> {
-  const socket = await connectRaw(port);
+export async function roundTrips(port: number, rounds: number, size = 64, connect: (port: number) => Promise<net.Socket> = connectRaw): Promise<number[]> {
+  const socket = await connect(port);
   const latencies: number[] = [];
   try {
     const message = Buffer.alloc(size);
