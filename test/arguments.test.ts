@@ -56,7 +56,7 @@ checkNoLeaksAfterAll(test);
 
 /** Calls with deliberately wrong types: the table bypasses the static types on purpose. */
 type Loose = (...args: unknown[]) => unknown;
-const loose = <F>(fn: F): Loose => fn as unknown as Loose;
+const loose = (fn: unknown): Loose => fn as Loose;
 
 const noop = (): void => {};
 const buf = Buffer.alloc(10);
@@ -223,19 +223,19 @@ test.serial('every bad argument throws ERR_COMMIO_INVALID_ARGUMENT naming it, be
   const state = createAsyncIoState(c, socket);
   const listeners = socket.listenerCount('data');
   // Count the connections any call would start.
-  const connect = net.Socket.prototype.connect;
+  const connect = Reflect.get(net.Socket.prototype, 'connect') as (...a: unknown[]) => net.Socket;
   let connects = 0;
-  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+  Reflect.set(net.Socket.prototype, 'connect', function (this: net.Socket, ...args: unknown[]) {
     connects++;
-    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
-  } as typeof connect;
+    return connect.apply(this, args);
+  });
   t.teardown(() => {
-    net.Socket.prototype.connect = connect;
+    Reflect.set(net.Socket.prototype, 'connect', connect);
   });
   for (const [what, call, argument] of rows) {
     const members = c.memberCount;
     const error = t.throws(() => call(c, state), { instanceOf: InvalidArgumentError, code: 'ERR_COMMIO_INVALID_ARGUMENT' }, what);
-    if (error !== undefined && argument !== null) t.is(error.argument, argument, what);
+    if (argument !== null) t.is((error as InvalidArgumentError | undefined)?.argument, argument, what);
     t.is(c.memberCount, members, `${what}: no state was made`);
   }
   // Nothing started on the state or anywhere else.

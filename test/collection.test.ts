@@ -113,10 +113,10 @@ function drained(c: WaitStateCollection): Promise<void> {
 async function captureStderr(body: () => Promise<void>): Promise<string> {
   const original = process.stderr.write.bind(process.stderr);
   let text = '';
-  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
+  process.stderr.write = (chunk: string | Uint8Array): boolean => {
     text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
     return true;
-  }) as typeof process.stderr.write;
+  };
   try {
     await body();
   } finally {

@@ -223,7 +223,7 @@ test('the LispWorks reader functions equal the properties', async (t) => {
   t.deepEqual(client.peerAddress, server.address);
 });
 
-test('createAsyncIoState refuses a destroyed socket and a descriptor Node.js cannot wrap, before anything opens', async (t) => {
+test('createAsyncIoState refuses a destroyed socket and a descriptor Node.js cannot wrap, before anything opens', (t) => {
   const c = withCollection(t);
   const destroyed = new net.Socket();
   destroyed.destroy();

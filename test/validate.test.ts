@@ -27,7 +27,7 @@ checkNoLeaksAfterAll(test);
 
 /** Asserts `fn` throws ERR_COMMIO_INVALID_ARGUMENT naming `argument`; returns the message. */
 function refuses(t: import('ava').ExecutionContext, fn: () => unknown, argument: string): string {
-  const error = t.throws(fn, { instanceOf: InvalidArgumentError, code: 'ERR_COMMIO_INVALID_ARGUMENT' });
+  const error = t.throws(fn, { instanceOf: InvalidArgumentError, code: 'ERR_COMMIO_INVALID_ARGUMENT' }) as InvalidArgumentError | undefined;
   t.is(error?.argument, argument);
   return error?.message ?? '';
 }
