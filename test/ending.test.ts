@@ -362,3 +362,32 @@ test('a finish in the abort callback of read-with-checking does not end a read s
   });
   t.is(await second.promise, '12');
 });
+
+test("a second shutdown('output') returns true and still calls back", async (t) => {
+  const { state, peer } = await pair(t);
+  peer.resume();
+  const results: unknown[] = [];
+  const both = deferred();
+  const callback = (_s: AsyncIoState, r: true | string): void => {
+    results.push(r);
+    if (results.length === 2) both.resolve();
+  };
+  t.is(asyncIoStateShutdown(state, 'output', { callback }), true);
+  t.is(asyncIoStateShutdown(state, 'output', { callback }), true);
+  await both.promise;
+  t.deepEqual(results, [true, true]);
+});
+
+test('a shutdown callback never runs inside the call', async (t) => {
+  const { state } = await pair(t);
+  let ran = false;
+  const done = deferred();
+  asyncIoStateShutdown(state, 'input', {
+    callback: () => {
+      ran = true;
+      done.resolve();
+    },
+  });
+  t.false(ran);
+  await done.promise;
+});

@@ -140,11 +140,12 @@ export function asyncIoStateShutdown(
   }
   if (input) s.reader.shutdownInput();
   let result: true | string = true;
-  if (output) {
+  if (output && !s.writer.outputShut) {
     const notify = callback === null ? null : (r: true | string): void => s.collection.dispatch(s, deliverShutdown, s, callback, r, undefined);
     result = s.writer.shutdownOutput(notify);
     if (result !== true && callback !== null) s.collection.post(s, deliverShutdown, s, callback, result, undefined);
   } else if (callback !== null) {
+    // Input only, or the output was already shut: done at once (the callback still runs later).
     s.collection.post(s, deliverShutdown, s, callback, true, undefined);
   }
   return aborted ? null : result;
