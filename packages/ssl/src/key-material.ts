@@ -31,6 +31,11 @@ function where(source: PemSource): string {
   return source.path === null ? '' : ` (${source.path})`;
 }
 
+/** `source`'s path, or `fallback` for PEM text. */
+function label(source: PemSource, fallback: string): string {
+  return source.path ?? fallback;
+}
+
 /** Reads the bytes of `source`. */
 export function readPem(source: PemSource): Buffer {
   if (source.path === null) return Buffer.isBuffer(source.text) ? source.text : Buffer.from(source.text ?? '', 'utf8');
@@ -51,20 +56,19 @@ export function loadKeyPair(keySource: PemSource, certSource: PemSource, passphr
   try {
     privateKey = crypto.createPrivateKey(passphrase === undefined ? { key } : { key, passphrase });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ERR_MISSING_PASSPHRASE'
+    const encrypted = key.includes('ENCRYPTED');
+    const reason = !encrypted
+      ? `is not a private key in PEM form (${(error as Error).message})`
+      : passphrase === undefined
         ? 'is encrypted and no passphrase was given'
-        : /bad decrypt/i.test((error as Error).message)
-          ? 'cannot be decrypted with the passphrase given'
-          : `is not a private key in PEM form: ${(error as Error).message}`;
-    throw new InvalidArgumentError(keySource.option, `${where(keySource).trim() || 'the key'} ${reason}`.trim(), { cause: error });
+        : 'cannot be decrypted with the passphrase given';
+    throw new InvalidArgumentError(keySource.option, `${label(keySource, 'the key')} ${reason}`, { cause: error });
   }
   let certificate: crypto.X509Certificate;
   try {
     certificate = new crypto.X509Certificate(cert);
   } catch (error) {
-    throw new InvalidArgumentError(certSource.option, `${where(certSource).trim() || 'the certificate'} is not a certificate in PEM form: ${(error as Error).message}`, {
+    throw new InvalidArgumentError(certSource.option, `${label(certSource, 'the certificate')} is not a certificate in PEM form (${(error as Error).message})`, {
       cause: error,
     });
   }
@@ -81,12 +85,12 @@ export function loadKeyPair(keySource: PemSource, certSource: PemSource, passphr
 export function loadCa(source: PemSource): Buffer {
   const bytes = readPem(source);
   if (!bytes.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new InvalidArgumentError(source.option, `${where(source).trim() || 'the CA bundle'} holds no PEM certificate`);
+    throw new InvalidArgumentError(source.option, `${label(source, 'the CA bundle')} holds no PEM certificate`);
   }
   try {
     new crypto.X509Certificate(bytes);
   } catch (error) {
-    throw new InvalidArgumentError(source.option, `${where(source).trim() || 'the CA bundle'} is not valid PEM: ${(error as Error).message}`, { cause: error });
+    throw new InvalidArgumentError(source.option, `${label(source, 'the CA bundle')} is not valid PEM (${(error as Error).message})`, { cause: error });
   }
   return bytes;
 }
