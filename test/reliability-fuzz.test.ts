@@ -537,7 +537,9 @@ test.serial('any name or user value, even one that cannot be printed, never brea
         await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
         const client = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
         client.on('error', () => {});
-        const [server] = (await Promise.all([new Promise((r) => listener.once('connection', r)), new Promise((r) => client.once('connect', r))])) as [net.Socket];
+        const accepted = new Promise<net.Socket>((resolve) => listener.once('connection', resolve));
+        await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+        const server = await accepted;
         listener.close();
         const s = core.createAsyncIoState(collection, server, { name, userInfo: name });
         core.asyncIoStateReadBuffer(s, Buffer.alloc(4), noop);

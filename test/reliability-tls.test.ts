@@ -28,7 +28,7 @@ function failureRecorder(): { seen: string[]; record: (error: Error) => void; wh
     seen,
     record: (error) => {
       const indicator = asyncIoSslFailureIndicatorFromFailureArgs(error);
-      seen.push(typeof indicator === 'string' ? indicator : (indicator)?.code ?? String(indicator));
+      seen.push(typeof indicator === 'string' ? indicator : statusName(indicator));
       for (let i = waiters.length - 1; i >= 0; i--) {
         if (seen.length >= waiters[i]!.n) waiters.splice(i, 1)[0]!.resolve();
       }

@@ -15,7 +15,7 @@ export function serverContext(): SslServerContext {
 }
 
 /** A TLS client connected to 127.0.0.1:port with the handshake done (the test's certificate is not verified). */
-export function connectTls(port: number, options: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+export function connectTls(port: number, options: tls.ConnectionOptions & { allowHalfOpen?: boolean } = {}): Promise<tls.TLSSocket> {
   return new Promise<tls.TLSSocket>((resolve, reject) => {
     const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, servername: 'localhost', ...options });
     const onError = (error: Error): void => reject(error);
