@@ -168,16 +168,16 @@ test('the read timeout bounds the time without progress: it restarts when bytes 
   const { state, peer } = await pair(t);
   peer.setNoDelay(true);
   const started = Date.now();
-  const reading = readBuffer(state, Buffer.alloc(100), { timeout: 0.15 });
-  // Trickle bytes for longer than the timeout, each well within it.
-  for (let i = 0; i < 6; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 40));
+  const reading = readBuffer(state, Buffer.alloc(100), { timeout: 0.3 });
+  // Trickle bytes for longer than the timeout, each well within it (room for a busy machine).
+  for (let i = 0; i < 8; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 60));
     peer.write('x');
   }
   const result = await reading;
   t.is(result.status, 'timeout');
-  t.is(result.count, 6);
-  t.true(Date.now() - started >= 240 + 100, 'did not time out while bytes kept coming');
+  t.is(result.count, 8);
+  t.true(Date.now() - started >= 480 + 250, 'did not time out while bytes kept coming');
 });
 
 test('the state readTimeout applies to reads that give no timeout', async (t) => {
