@@ -209,8 +209,9 @@ async function run(phase: RunResult['phase'], kind: ServerKind, conns: number, p
   }
 }
 
-const sum = (reports: MemoryReport[], key: 'rss' | 'heapUsed' | 'external'): number => reports.reduce((total, r) => total + r[key], 0);
-const perConn = (r: RunResult, after: MemoryReport[], key: 'rss' | 'heapUsed' | 'external'): number => (sum(after, key) - sum(r.base, key)) / Math.max(1, r.opened);
+type MemoryKey = 'rss' | 'heapUsed' | 'heapTotal' | 'external';
+const sum = (reports: MemoryReport[], key: MemoryKey): number => reports.reduce((total, r) => total + r[key], 0);
+const perConn = (r: RunResult, after: MemoryReport[], key: MemoryKey): number => (sum(after, key) - sum(r.base, key)) / Math.max(1, r.opened);
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -220,20 +221,21 @@ const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maxim
 
 function printIdle(results: RunResult[], settings: Settings): void {
   console.log(`\n### ${fmt(settings.idle)} idle connections, one server process (median of ${settings.reps} interleaved reps)\n`);
-  console.log('| server | RSS/conn (B) | heap/conn (B) | RSS/conn after 1 echo (B) | x net | RSS held (MB) | open (s) | errors |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| server | RSS/conn (B) | x net | JS heap used/conn (B) | JS heap committed/conn (B) | RSS/conn after 1 echo (B) | RSS held (MB) | open (s) | errors |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   const netRss = median(results.filter((r) => r.kind === 'net').map((r) => perConn(r, r.held, 'rss')));
   for (const kind of settings.kinds) {
     const runs = results.filter((r) => r.kind === kind);
     if (runs.length === 0) continue;
     const rss = median(runs.map((r) => perConn(r, r.held, 'rss')));
     const heap = median(runs.map((r) => perConn(r, r.held, 'heapUsed')));
+    const committed = median(runs.map((r) => perConn(r, r.held, 'heapTotal')));
     const echo = median(runs.map((r) => perConn(r, r.afterEcho, 'rss')));
     const held = median(runs.map((r) => sum(r.held, 'rss') / MB));
     const open = median(runs.map((r) => r.openSeconds));
     const errors = runs.reduce((n, r) => n + r.openFailed + r.echoBad + (r.opened - r.echoed), 0);
     const ratio = Number.isFinite(netRss) && netRss > 0 ? fmt(rss / netRss, 2) : '';
-    console.log(`| ${kind} | ${fmt(rss)} | ${fmt(heap)} | ${fmt(echo)} | ${ratio} | ${fmt(held, 1)} | ${fmt(open, 2)} | ${errors} |`);
+    console.log(`| ${kind} | ${fmt(rss)} | ${ratio} | ${fmt(heap)} | ${fmt(committed)} | ${fmt(echo)} | ${fmt(held, 1)} | ${fmt(open, 2)} | ${errors} |`);
   }
 }
 

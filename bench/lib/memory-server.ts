@@ -36,6 +36,7 @@ export interface MemoryReport {
   accepted: number;
   rss: number;
   heapUsed: number;
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
 }
@@ -94,7 +95,7 @@ async function measure(): Promise<MemoryReport> {
     await turn();
   }
   const m = process.memoryUsage();
-  return { type: 'memory', accepted, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  return { type: 'memory', accepted, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
 function reply(message: ServerReply): void {
