@@ -24,21 +24,27 @@ const LIMIT_TTL_MS = 1000;
 let softLimit = 0;
 let readAt = -Infinity;
 
-function readSoftLimit(): number {
+/** The soft limit from `/proc/self/limits`; `null` when it cannot be read now (reading needs a descriptor too). */
+function readSoftLimit(): number | null {
+  let text: string;
   try {
-    const text = readFileSync('/proc/self/limits', 'latin1');
-    const line = text.split('\n').find((l) => l.startsWith('Max open files'));
-    const soft = line === undefined ? NaN : Number(line.slice('Max open files'.length).trim().split(/\s+/)[0]);
-    return Number.isInteger(soft) && soft > 0 ? soft : 0;
+    text = readFileSync('/proc/self/limits', 'latin1');
   } catch {
-    return 0;
+    return null;
   }
+  const line = text.split('\n').find((l) => l.startsWith('Max open files'));
+  const soft = line === undefined ? NaN : Number(line.slice('Max open files'.length).trim().split(/\s+/)[0]);
+  return Number.isInteger(soft) && soft > 0 ? soft : 0;
 }
 
-/** The soft descriptor limit (RLIMIT_NOFILE), or 0 when unknown. */
+/**
+ * The soft descriptor limit (RLIMIT_NOFILE), or 0 when unknown. Re-read at
+ * most once a second; when it cannot be read (no descriptor free), the last
+ * value stands.
+ */
 export function descriptorLimit(now = Date.now()): number {
   if (now - readAt > LIMIT_TTL_MS) {
-    softLimit = readSoftLimit();
+    softLimit = readSoftLimit() ?? softLimit;
     readAt = now;
   }
   return softLimit;
@@ -54,11 +60,8 @@ export function socketDescriptor(socket: object): number {
 export function tableFullAfter(fd: number): boolean {
   if (fd < 0) return false;
   const limit = descriptorLimit();
-  if (limit === 0 || fd < limit - 1) return false;
-  // Confirm with a fresh read: the limit may have been raised meanwhile.
-  readAt = -Infinity;
-  const fresh = descriptorLimit();
-  return fresh !== 0 && fd >= fresh - 1;
+  // A limit raised in the last second costs at most one back-off step: the probe then finds a descriptor.
+  return limit !== 0 && fd >= limit - 1;
 }
 
 /** True when a descriptor can be opened now (opens one and closes it again). */

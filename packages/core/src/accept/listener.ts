@@ -19,7 +19,7 @@ import type net from 'node:net';
 import { logger } from '../debug.js';
 import { errorCode } from '../errors.js';
 import { nextBackoffMs } from './accept-backoff.js';
-import { descriptorAvailable, socketDescriptor, tableFullAfter } from './descriptor-pressure.js';
+import { descriptorAvailable, descriptorLimit, socketDescriptor, tableFullAfter } from './descriptor-pressure.js';
 import { serverHandle, startAccepting, stopAccepting } from './native-listen.js';
 
 const log = logger('accept');
@@ -78,6 +78,8 @@ export class Listener {
     this.where = where;
     this.#owner = owner;
     this.#accepting = true;
+    // Learn the descriptor limit now, while a descriptor is free to read it.
+    if (pausable) descriptorLimit();
     (server as ServerWithListener)[kListener] = this;
     server.on('connection', onConnection);
     server.on('error', onServerError);
