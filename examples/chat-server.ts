@@ -2,10 +2,12 @@
  * The main example: a line-based chat server.
  *
  *   node examples/dist/chat-server.js [PORT] [--host ADDRESS] [--idle SECONDS]
+ *   node examples/dist/chat-server.js [PORT] --tls [--cert FILE --key FILE]
  *   PORT=7000 node examples/dist/chat-server.js
  *
- * Join with `nc 127.0.0.1 PORT` (or `telnet 127.0.0.1 PORT`). Every line a
- * client sends goes to every other client; joins and leaves are announced;
+ * Join with `nc 127.0.0.1 PORT` (or `telnet 127.0.0.1 PORT`); with `--tls`,
+ * `openssl s_client -quiet -connect 127.0.0.1:PORT`. Every line a client
+ * sends goes to every other client; joins and leaves are announced;
  * `/nick NAME`, `/who`, `/help` and `/quit` are commands.
  *
  * PORT defaults to 7000; when 7000 is taken, the server listens on a free
@@ -25,7 +27,12 @@
  * - an idle limit (`readTimeout`), a line-length limit, and `maxBufferedInput`
  *   as the hard bound on bytes held per client;
  * - a clean stop on SIGINT/SIGTERM: stop accepting, tell everyone, flush,
- *   close; a second signal stops at once.
+ *   close; a second signal stops at once;
+ * - TLS is a matter of accept options (`sslCtx` from `@commio/ssl`): the rest
+ *   of the server does not change, since a TLS state reads and writes like a
+ *   plain one. Without `--cert`/`--key` a self-signed certificate is made in
+ *   memory; with them, missing files are generated (self-signed, the key
+ *   with mode 0600) and existing ones used.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -47,6 +54,7 @@ import {
   type AcceptOptions,
   type CommioError,
 } from '@commio/core';
+import { createSslServerContext } from '@commio/ssl';
 
 /** The port tried when none is given. */
 const DEFAULT_PORT = 7000;
@@ -70,10 +78,12 @@ const RETURN = 0x0d;
 const SLASH = 0x2f;
 const NICK = /^[\w-]{1,24}$/;
 
-const usage = `usage: chat-server [PORT] [--host ADDRESS] [--idle SECONDS]
+const usage = `usage: chat-server [PORT] [--host ADDRESS] [--idle SECONDS] [--tls [--cert FILE --key FILE]]
   PORT       port to listen on (or the PORT variable); default ${DEFAULT_PORT}, or a free one when ${DEFAULT_PORT} is taken
   --host     address to listen on; default 127.0.0.1 ('*' for every interface)
-  --idle     seconds of silence before a client is dropped; 0 for no limit; default ${DEFAULT_IDLE_SECONDS}`;
+  --idle     seconds of silence before a client is dropped; 0 for no limit; default ${DEFAULT_IDLE_SECONDS}
+  --tls      speak TLS; --cert/--key name PEM files (generated, self-signed, when missing);
+             without them a self-signed certificate is made in memory`;
 
 /** One connected client; kept in its state's `userInfo`. */
 interface Client {
@@ -92,6 +102,8 @@ const { values, positionals } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     idle: { type: 'string' },
     tls: { type: 'boolean', default: false },
+    cert: { type: 'string' },
+    key: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: true,
@@ -102,21 +114,36 @@ if (values.help) {
 }
 const explicitPort = positionals[0] ?? process.env['PORT'];
 const idleSeconds = values.idle === undefined ? DEFAULT_IDLE_SECONDS : Number(values.idle);
-if (positionals.length > 1 || !Number.isFinite(idleSeconds) || idleSeconds < 0) {
+const certFile = values.cert;
+const keyFile = values.key;
+if (
+  positionals.length > 1 ||
+  !Number.isFinite(idleSeconds) ||
+  idleSeconds < 0 ||
+  (certFile === undefined) !== (keyFile === undefined) ||
+  (certFile !== undefined && !values.tls)
+) {
   console.error(usage);
   process.exit(2);
 }
 
 /**
- * TLS (`--tls`) plugs in here: the accept options get an `sslCtx` (for
- * example a server context from `@commio/ssl`) and a `handshakeTimeout`; the
- * rest of the server does not change, since a TLS state reads and writes
- * like a plain one.
+ * With `--tls` every accepted connection gets TLS before the connection
+ * function sees it. Handshakes are bounded (10 s by default); a failed one
+ * never reaches the room, it is only logged.
  */
-function tlsAcceptOptions(): Partial<AcceptOptions> {
-  console.error('chat: --tls is not available yet in this build');
-  process.exit(2);
+function tlsAcceptOptions(): AcceptOptions {
+  try {
+    const sslCtx = createSslServerContext(
+      certFile === undefined || keyFile === undefined ? { selfSigned: true } : { certFile, keyFile, selfSigned: true },
+    );
+    return { sslCtx, sslErrorCallback: (error) => console.log(`chat: a TLS handshake failed: ${error.message}`) };
+  } catch (error) {
+    console.error(`chat: cannot set up TLS: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
 }
+const tlsOptions: AcceptOptions = values.tls ? tlsAcceptOptions() : {};
 
 // --------------------------------------------------------------------- room
 
@@ -311,7 +338,7 @@ async function listen(service: number | string): Promise<AcceptingHandle> {
     maxQueuedOutput: MAX_QUEUED_OUTPUT,
     maxBufferedInput: MAX_BUFFERED_INPUT,
     readTimeout: idleSeconds === 0 ? null : idleSeconds,
-    ...(values.tls ? tlsAcceptOptions() : {}),
+    ...tlsOptions,
   });
 }
 
@@ -339,8 +366,10 @@ try {
 }
 
 const shown = values.host === '*' || values.host === '0.0.0.0' || values.host === '::' ? '127.0.0.1' : values.host;
-console.log(`chat: listening on ${values.host}:${handle.localPort}`);
-console.log(`chat: join with: nc ${shown.includes(':') ? `[${shown}]` : shown} ${handle.localPort}`);
+const target = shown.includes(':') ? `[${shown}]` : shown;
+console.log(`chat: listening on ${values.host}:${handle.localPort}${values.tls ? ' (TLS)' : ''}`);
+if (values.tls) console.log(`chat: join with: openssl s_client -quiet -connect ${target}:${handle.localPort}`);
+else console.log(`chat: join with: nc ${target} ${handle.localPort}`);
 
 function stop(signal: string): void {
   if (stopping) {

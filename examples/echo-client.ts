@@ -2,6 +2,7 @@
  * An echo client: sends lines to an echo server and prints what comes back.
  *
  *   node examples/dist/echo-client.js PORT [LINE...] [--host ADDRESS]
+ *   node examples/dist/echo-client.js PORT [LINE...] --tls [--ca FILE | --insecure]
  *
  * With LINEs it sends them (one per line); without, it sends standard input
  * as it comes (type lines, or pipe a file). When the input ends it sends FIN,
@@ -12,7 +13,9 @@
  * at once and calls back when connected (or with the failure as an Error);
  * operations may be started from outside the collection (here: stdin's
  * events); `asyncIoStateShutdown(state, 'output')` sends FIN after the queued
- * output, and the state still reads.
+ * output, and the state still reads. With `--tls` the same state speaks TLS:
+ * the callback runs after the handshake, and the server's certificate is
+ * verified (against `--ca`, or the system's roots) unless `--insecure`.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -25,16 +28,27 @@ import {
   createAsyncIoStateAndConnectedTcpSocket,
   waitStateCollectionStopLoop,
   type AsyncIoState,
+  type ConnectOptions,
 } from '@commio/core';
+import { createSslClientContext } from '@commio/ssl';
 
 /** Stdin is paused while this many bytes wait to be sent, and resumed below a quarter of it. */
 const MAX_PENDING_INPUT = 1024 * 1024;
 const CONNECT_TIMEOUT_SECONDS = 10;
 
-const usage = 'usage: echo-client PORT [LINE...] [--host ADDRESS]   (default host 127.0.0.1; no LINE: send standard input)';
+const usage = `usage: echo-client PORT [LINE...] [--host ADDRESS] [--tls [--ca FILE | --insecure]]
+  default host 127.0.0.1; no LINE: send standard input
+  --tls       speak TLS; the server's certificate is checked against --ca FILE (or the system's roots),
+              or not at all with --insecure (testing only)`;
 
 const { values, positionals } = parseArgs({
-  options: { host: { type: 'string', default: '127.0.0.1' }, help: { type: 'boolean', short: 'h', default: false } },
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    tls: { type: 'boolean', default: false },
+    ca: { type: 'string' },
+    insecure: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
   allowPositionals: true,
 });
 if (values.help) {
@@ -42,11 +56,23 @@ if (values.help) {
   process.exit(0);
 }
 const [service, ...lines] = positionals;
-if (service === undefined) {
+if (service === undefined || (!values.tls && (values.ca !== undefined || values.insecure)) || (values.ca !== undefined && values.insecure)) {
   console.error(usage);
   process.exit(2);
 }
 const host = values.host;
+
+/** The TLS connect options: a client context from `@commio/ssl`. */
+function tlsOptions(): ConnectOptions {
+  try {
+    const sslCtx = createSslClientContext(values.ca === undefined ? { verify: !values.insecure } : { caFile: values.ca });
+    return { sslCtx };
+  } catch (error) {
+    console.error(`echo-client: cannot set up TLS: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+const extraOptions: ConnectOptions = values.tls ? tlsOptions() : {};
 
 let sent = 0;
 let received = 0;
@@ -54,10 +80,18 @@ let inputEnded = false;
 let stdinPaused = false;
 
 const collection = createAndRunWaitStateCollection('echo-client');
-createAsyncIoStateAndConnectedTcpSocket(collection, host, service, onConnected, {
-  queueOutput: true,
-  connectTimeout: CONNECT_TIMEOUT_SECONDS,
-});
+try {
+  createAsyncIoStateAndConnectedTcpSocket(collection, host, service, onConnected, {
+    queueOutput: true,
+    connectTimeout: CONNECT_TIMEOUT_SECONDS,
+    ...extraOptions,
+  });
+} catch (error) {
+  // Misuse (a bad port or host) throws at once, before anything is opened.
+  console.error(`echo-client: ${error instanceof Error ? error.message : String(error)}`);
+  waitStateCollectionStopLoop(collection);
+  process.exit(2);
+}
 
 function onConnected(state: AsyncIoState, failure: Error | null): void {
   if (failure !== null) {

@@ -2,6 +2,7 @@
  * An echo server: every byte a client sends comes back, in order.
  *
  *   node examples/dist/echo-server.js PORT [--host ADDRESS]
+ *   node examples/dist/echo-server.js --tls PORT [CERT KEY]
  *
  * Listens on 127.0.0.1:PORT (`0` = any free port; the port is printed). This
  * is the shape the benchmark measures: read-with-checking plus queued
@@ -9,6 +10,10 @@
  * modified by commio afterwards, so it is written back without a copy and
  * then discarded. After the client's FIN the server flushes what is pending,
  * sends its own FIN and closes. SIGINT/SIGTERM stop it.
+ *
+ * With `--tls` it speaks TLS with the PEM certificate and key in CERT and
+ * KEY (generated, self-signed, when both files are missing), or with a
+ * self-signed certificate made in memory. The echo code does not change.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -21,23 +26,42 @@ import {
   closeAsyncIoState,
   createAndRunWaitStateCollection,
   waitStateCollectionStopLoop,
+  type AcceptOptions,
 } from '@commio/core';
+import { createSslServerContext } from '@commio/ssl';
 
-const usage = 'usage: echo-server PORT [--host ADDRESS]   (PORT 0 = any free port; default host 127.0.0.1)';
+const usage = 'usage: echo-server PORT [--host ADDRESS] [--tls [CERT KEY]]   (PORT 0 = any free port; default host 127.0.0.1)';
 
 const { values, positionals } = parseArgs({
-  options: { host: { type: 'string', default: '127.0.0.1' }, help: { type: 'boolean', short: 'h', default: false } },
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    tls: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
   allowPositionals: true,
 });
 if (values.help) {
   console.log(usage);
   process.exit(0);
 }
-if (positionals.length !== 1) {
+const [service, certFile, keyFile] = positionals;
+if (service === undefined || positionals.length === 2 || positionals.length > 3 || (positionals.length === 3 && !values.tls)) {
   console.error(usage);
   process.exit(2);
 }
-const service = positionals[0] as string;
+
+/** The TLS accept options: a server context from `@commio/ssl`. */
+function tlsOptions(): AcceptOptions {
+  try {
+    const sslCtx = createSslServerContext(certFile === undefined || keyFile === undefined ? { selfSigned: true } : { certFile, keyFile, selfSigned: true });
+    // A failed handshake concerns only that client: log it, keep serving.
+    return { sslCtx, sslErrorCallback: (error) => console.error(`echo: a TLS handshake failed: ${error.message}`) };
+  } catch (error) {
+    console.error(`echo: cannot set up TLS: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+const extraOptions: AcceptOptions = values.tls ? tlsOptions() : {};
 
 const collection = createAndRunWaitStateCollection('echo');
 
@@ -78,8 +102,9 @@ try {
     queueOutput: true,
     initTimeout: 0,
     handleName: 'echo',
+    ...extraOptions,
   });
-  console.log(`echo: listening on ${values.host}:${handle.localPort}`);
+  console.log(`echo: listening on ${values.host}:${handle.localPort}${values.tls ? ' (TLS)' : ''}`);
 } catch (error) {
   console.error(`echo: cannot listen: ${error instanceof Error ? error.message : String(error)}`);
   waitStateCollectionStopLoop(collection);

@@ -7,8 +7,11 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { rawClient, rawServer } from './helpers/fixtures.js';
@@ -157,9 +160,28 @@ async function join(t: ExecutionContext, port: number): Promise<Lines> {
   return new Lines(await rawClient(t, port));
 }
 
+/** A TLS client that trusts anything (the examples make self-signed certificates), destroyed when the test ends. */
+async function joinTls(t: ExecutionContext, port: number): Promise<Lines> {
+  const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+  socket.on('error', () => {});
+  t.teardown(() => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', resolve);
+    socket.once('error', reject);
+  });
+  return new Lines(socket);
+}
+
+/** A fresh directory, removed when the test ends. */
+function tempDir(t: ExecutionContext): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'commio-examples-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 test('chat: joins, broadcast to the others only, commands, leaves', async (t) => {
   const { server, port } = await startServer(t, 'chat-server.ts');
-  t.regex(server.stdout(), new RegExp(`nc 127\\.0\\.0\\.1 ${port}`));
+  await server.waitForOutput(new RegExp(`join with: nc 127\\.0\\.0\\.1 ${port}\n`));
 
   const a = await join(t, port);
   t.regex((await a.next()) ?? '', /^\* welcome, you are guest-1\. Nobody else is here yet\./);
@@ -288,6 +310,23 @@ test('chat: a port given explicitly and taken makes it exit 1', async (t) => {
   t.regex(chat.stderr(), new RegExp(`cannot listen: port ${port} is in use`));
 });
 
+test('chat --tls: clients speak TLS; a failed handshake is only logged, the room goes on', async (t) => {
+  const { server, port } = await startServer(t, 'chat-server.ts', ['--tls']);
+  await server.waitForOutput(new RegExp(`join with: openssl s_client -quiet -connect 127\\.0\\.0\\.1:${port}\n`));
+  const a = await joinTls(t, port);
+  t.regex((await a.next()) ?? '', /^\* welcome, you are guest-1\./);
+  // A plain client is not a TLS client: its handshake fails, nobody hears of it.
+  const plain = await join(t, port);
+  plain.socket.write('hello, is this TLS?\n');
+  await plain.end();
+  await server.waitForOutput(/a TLS handshake failed/);
+  const b = await joinTls(t, port);
+  t.regex((await b.next()) ?? '', /^\* welcome, you are guest-2\. Online: guest-1\./);
+  t.is(await a.next(), '* guest-2 joined');
+  a.socket.write('over TLS\n');
+  t.is(await b.next(), 'guest-1: over TLS');
+});
+
 test('echo server: echoes every byte, and closes after the client FIN', async (t) => {
   const { server, port } = await startServer(t, 'echo-server.ts');
   const socket = await rawClient(t, port);
@@ -314,6 +353,20 @@ test('echo client: lines from the arguments and from stdin round-trip', async (t
   const fromStdin = runExample(t, 'echo-client.ts', [String(port)], input);
   t.deepEqual(await fromStdin.exited, { code: 0, signal: null });
   t.is(fromStdin.stdout(), input);
+});
+
+test('echo --tls: certificate files are generated when missing; the client verifies against them', async (t) => {
+  const dir = tempDir(t);
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  const { port } = await startServer(t, 'echo-server.ts', ['--tls', cert, key]);
+  const verified = runExample(t, 'echo-client.ts', [String(port), 'secret', 'lines', '--tls', '--ca', cert]);
+  t.deepEqual(await verified.exited, { code: 0, signal: null });
+  t.is(verified.stdout(), 'secret\nlines\n');
+  // Without the CA the self-signed certificate is refused.
+  const refused = runExample(t, 'echo-client.ts', [String(port), 'x', '--tls']);
+  t.deepEqual(await refused.exited, { code: 1, signal: null });
+  t.regex(refused.stderr(), /cannot connect .*self-signed certificate/);
 });
 
 test('echo client: a refused connection is reported with its code, status 1', async (t) => {
