@@ -47,7 +47,7 @@ export function connectRaw(port: number): Promise<net.Socket> {
 }
 
 /** Opens `n` raw clients, at most `parallel` connecting at a time; all destroyed when the test ends. */
-export async function connectMany(t: ExecutionContext, port: number, n: number, parallel = 100): Promise<net.Socket[]> {
+export async function connectMany(t: Pick<ExecutionContext, 'teardown'>, port: number, n: number, parallel = 100): Promise<net.Socket[]> {
   const sockets: net.Socket[] = [];
   t.teardown(() => {
     for (const s of sockets) s.destroy();

@@ -77,7 +77,7 @@ function book(state: AsyncIoState): Book {
  * Starts an echo server on 127.0.0.1, port 0, closed when the test ends
  * (with every state it still has).
  */
-export async function startEchoServer(t: ExecutionContext, collection: WaitStateCollection, options: EchoOptions = {}): Promise<EchoServer> {
+export async function startEchoServer(t: Pick<ExecutionContext, 'teardown'>, collection: WaitStateCollection, options: EchoOptions = {}): Promise<EchoServer> {
   const { greeting, onAccept, ...acceptOptions } = options;
   const open = new Set<AsyncIoState>();
   const endings: Ending[] = [];
