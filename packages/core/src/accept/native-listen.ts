@@ -69,6 +69,29 @@ function makePausable(handle: ServerHandle): boolean {
   return typeof fd === 'number' && fd >= 0 && handle.open(fd) === 0;
 }
 
+type ActiveHandlesFn = () => unknown[];
+const getActiveHandles = (process as unknown as { _getActiveHandles?: unknown })._getActiveHandles;
+
+function activeHandles(): Set<unknown> | null {
+  return typeof getActiveHandles === 'function' ? new Set((getActiveHandles as ActiveHandlesFn).call(process)) : null;
+}
+
+/**
+ * The factory leaves the wrap it made behind when opening the descriptor
+ * fails (`EEXIST`: this process uses it already): close such wraps, which
+ * never got a descriptor, so that nothing stays open.
+ */
+function closeLeftBehind(before: Set<unknown> | null): void {
+  if (before === null) return;
+  for (const handle of (getActiveHandles as ActiveHandlesFn).call(process)) {
+    if (before.has(handle)) continue;
+    const wrap = handle as { fd?: unknown; close?: unknown; constructor: { name: string } };
+    if ((wrap.constructor.name === 'TCP' || wrap.constructor.name === 'Pipe') && wrap.fd === -1 && typeof wrap.close === 'function') {
+      (wrap as { close(): void }).close();
+    }
+  }
+}
+
 /** A new handle bound to `target` at `port` and listening; throws the OS error. Needs `nativeBindAvailable()`. */
 export function bindNative(target: ListenTarget, port: number, backlog: number): ServerHandle {
   if (createServerHandle === null) throw new Error('net._createServerHandle is not available');
@@ -90,8 +113,12 @@ export function bindNative(target: ListenTarget, port: number, backlog: number):
  */
 export function openNative(fd: number, backlog: number): ServerHandle {
   if (createServerHandle === null) throw new Error('net._createServerHandle is not available');
+  const before = activeHandles();
   const handle = createServerHandle(null, null, null, fd);
-  if (typeof handle === 'number') throw systemError(handle, 'listen', `fd ${fd}`, null);
+  if (typeof handle === 'number') {
+    closeLeftBehind(before);
+    throw systemError(handle, 'listen', `fd ${fd}`, null);
+  }
   if (handle.constructor.name !== 'TCP') {
     handle.close();
     throw Object.assign(new Error(`descriptor ${fd} is not a TCP socket`), { code: 'ENOTSOCK', syscall: 'listen' });
