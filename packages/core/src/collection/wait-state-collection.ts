@@ -12,7 +12,7 @@
  * - queued work is drained in bounded batches from `setImmediate`, so a busy
  *   collection cannot starve the others or Node's I/O.
  */
-import { CollectionClosedError, OperationInProgressError } from '../errors.js';
+import { CollectionClosedError, OperationInProgressError, toError } from '../errors.js';
 import { logger, printable } from '../debug.js';
 import { checkOptions, keys, checkFunction, invalid } from '../options/validate.js';
 import { WorkQueue, type WorkFunction, type WorkOwner } from './work-queue.js';
@@ -137,7 +137,7 @@ export class WaitStateCollection {
    */
   dispatch<A, B, C, D>(owner: WorkOwner, fn: (a: A, b: B, c: C, d: D) => void, a: A, b: B, c: C, d: D): void {
     if (this.#looping && callbackDepth === 0 && this.#queue.size === 0) {
-      this.#invoke(owner, fn as WorkFunction, a, b, c, d);
+      this.#invoke(owner, fn, a, b, c, d);
       this.#endPass();
       return;
     }
@@ -147,7 +147,7 @@ export class WaitStateCollection {
   /** @internal Queues `fn(a, b, c, d)` as a callback of `owner`; always runs later. */
   post<A, B, C, D>(owner: WorkOwner, fn: (a: A, b: B, c: C, d: D) => void, a: A, b: B, c: C, d: D): void {
     if (this.#dead) return;
-    this.#queue.push(owner, fn as WorkFunction, a, b, c, d);
+    this.#queue.push(owner, fn, a, b, c, d);
     if (this.#looping) this.#scheduleDrain();
     else this.#wakeWaiters();
   }
@@ -191,7 +191,8 @@ export class WaitStateCollection {
     this.#drainScheduled = false;
     if (!this.#looping) return;
     this.#runQueued(DRAIN_BUDGET);
-    if (this.#looping && this.#queue.size > 0) this.#scheduleDrain();
+    // A callback may have stopped the loop.
+    if (this.looping && this.#queue.size > 0) this.#scheduleDrain();
   };
 
   /** Runs up to `budget` queued invocations; stops early if the loop stops. */
@@ -329,7 +330,7 @@ export function loopProcessingWaitStateCollection(collection: WaitStateCollectio
   try {
     return checkCollection(collection).loop();
   } catch (error) {
-    return Promise.reject(error as Error);
+    return Promise.reject(toError(error));
   }
 }
 
@@ -338,7 +339,7 @@ export function waitForWaitStateCollection(collection: WaitStateCollection): Pro
   try {
     return checkCollection(collection).waitForWork();
   } catch (error) {
-    return Promise.reject(error as Error);
+    return Promise.reject(toError(error));
   }
 }
 

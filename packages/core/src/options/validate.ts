@@ -78,12 +78,14 @@ export function checkInteger(value: unknown, name: string, min: number, max: num
 }
 
 /** A function (required). */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the function type they expect back
 export function checkFunction<F extends (...args: never[]) => unknown>(value: unknown, name: string): F {
   if (typeof value !== 'function') throw new InvalidArgumentError(name, `must be a function, got ${describe(value)}`);
   return value as F;
 }
 
 /** An optional function: `undefined` and `null` both mean none. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the function type they expect back
 export function optionalFunction<F extends (...args: never[]) => unknown>(value: unknown, name: string): F | null {
   if (value === undefined || value === null) return null;
   return checkFunction<F>(value, name);

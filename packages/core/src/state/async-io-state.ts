@@ -343,7 +343,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     socket.removeListener('end', onTransportEnd);
     socket.removeListener('error', onTransportError);
     socket.removeListener('close', onTransportClose);
-    delete (socket as SocketWithState)[kState];
+    Reflect.deleteProperty(socket, kState);
     this.socket = null;
     this.reader.transportDetached();
     return socket;

@@ -67,7 +67,9 @@ export function createAsyncIoState(
   const udp = checkKeyword<boolean | 'connected'>(o['udp'], 'options.udp', [true, false, 'connected'], false);
   const ipv6 = o['ipv6'] === undefined ? undefined : checkBoolean(o['ipv6'], 'options.ipv6', false);
   const maxQueuedMessages = checkInteger(o['maxQueuedMessages'], 'options.maxQueuedMessages', 1, 0x7fffffff);
-  const isDgram = typeof object === 'object' && object !== null && typeof (object as { send?: unknown }).send === 'function' && !(object instanceof net.Socket);
+  // Checked at run time: callers without types may pass anything.
+  const candidate: unknown = object;
+  const isDgram = typeof candidate === 'object' && candidate !== null && typeof (candidate as { send?: unknown }).send === 'function' && !(candidate instanceof net.Socket);
   if (isDgram || udp !== false) {
     if (!isDgram) invalid('object', 'a dgram.Socket when options.udp is given', object);
     const settings = resolveStateSettings(o, { queueOutput: true });

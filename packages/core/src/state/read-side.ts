@@ -522,14 +522,19 @@ export class ReadSide {
       this.#checkingDepth--;
       this.#runningGeneration = -1;
       // Ended by finish, an abort or close, or replaced by a new read started in the callback: nothing more to do.
-      const stillActive = this.op === READ_CHECKING && this.generation === generation;
+      const stillActive = this.#isCurrent(READ_CHECKING, generation);
       if (stillActive && final) this.#endOp();
-      else if (stillActive && !state.closed) {
+      else if (stillActive) {
         if (this.bufferedLength - this.#delivered < READ_AHEAD_BYTES) this.#flow();
         if (this.#hasMoreToDeliver()) this.#queueCheckingDelivery(false);
       }
       state.leaveCallback();
     }
+  }
+
+  /** True while operation `op` of `generation` is the active one (callbacks may have ended it). */
+  #isCurrent(op: number, generation: number): boolean {
+    return this.op === op && this.generation === generation;
   }
 
   #hasMoreToDeliver(): boolean {
