@@ -3,9 +3,12 @@ import {
   asyncIoStateAbort,
   asyncIoStateAbortAndClose,
   asyncIoStateAddress,
+  asyncIoStateAttachSsl,
+  asyncIoStateShutdown,
   asyncIoStatePeerAddress,
   asyncIoStateReadStatus,
   asyncIoStateReceiveMessage,
+  asyncIoStateSendMessage,
   asyncIoStateSendMessageToAddress,
   asyncIoStateWaitForInput,
   asyncIoStateWriteStatus,
@@ -221,4 +224,24 @@ test('a UDP state keeps working after a callback throws (the handler gets the st
   await peer.send('b', state.address?.port ?? 0, '127.0.0.1');
   t.is((await next).bytes.toString(), 'b');
   t.deepEqual(await sendTo(state, '127.0.0.1', peer.port, 'c'), { status: null, via: 'callback' });
+});
+
+test("shutdown on a UDP state: 'output' reports ENOTCONN (no stream to end), 'input' ends receiving", async (t) => {
+  const c = withCollection(t);
+  const peer = await udpPeer(t);
+  const state = await connectedUdpState(t, c, '127.0.0.1', peer.port);
+  t.is(asyncIoStateShutdown(state, 'output'), 'ENOTCONN');
+  // Sends still work: nothing was shut.
+  const sent = deferred<unknown>();
+  asyncIoStateSendMessage(state, Buffer.from('still'), (s) => sent.resolve(s.writeStatus));
+  t.is(await sent.promise, null);
+  t.is((await peer.next()).message.toString(), 'still');
+  t.is(asyncIoStateShutdown(state, 'input'), true);
+  t.is((await receive(state)).status, 'eof');
+});
+
+test('TLS cannot be attached to a UDP state', async (t) => {
+  const c = withCollection(t);
+  const state = await udpState(t, c);
+  t.throws(() => asyncIoStateAttachSsl(state, () => {}), { code: 'ERR_COMMIO_UNSUPPORTED' });
 });
