@@ -159,7 +159,9 @@ test('socket activation: a child given a listening socket as fd 3 (LISTEN_* set)
   first.end();
   t.is((await secondEcho).toString(), 'second');
 
+  child.send('close');
+  await child.next((m) => m['event'] === 'closed');
+  t.true(await portFree(port), 'closing the handle closed the adopted socket');
   child.send('exit');
   await new Promise((resolve) => child.process.once('exit', resolve));
-  t.true(await portFree(port), 'closing the handle closed the adopted socket');
 });

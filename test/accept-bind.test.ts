@@ -5,7 +5,7 @@ import test from 'ava';
 import { acceptTcpConnectionsCreatingAsyncIoStates, closeAcceptingHandle, type AcceptingHandle } from '@commio/core';
 import { checkNoLeaksAfterAll, openHandles, settledOpenHandles } from './helpers/leaks.js';
 import { rawServer, withCollection } from './helpers/fixtures.js';
-import { captureLog, connectClient, echo, portFree, roundTrip } from './helpers/accept-helpers.js';
+import { captureLog, connectClient, echo, listenQueue, portFree, roundTrip } from './helpers/accept-helpers.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -277,10 +277,18 @@ test("ipv6 'both' listens on :: dual stack (IPv4 clients too); 'any' is the syst
   }
 });
 
-test('backlog is accepted and the socket listens', async (t) => {
+test('backlog sets the kernel queue length (Node.js default 511 otherwise)', async (t) => {
   const c = withCollection(t);
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: '127.0.0.1', backlog: 8, queueOutput: true });
   t.teardown(() => closeAcceptingHandle(handle));
+  const plain = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: '127.0.0.1' });
+  t.teardown(() => closeAcceptingHandle(plain));
+  const queues = listenQueue(handle.localPort);
+  if (queues === null) t.log('ss is not available: backlog not checked');
+  else {
+    t.deepEqual(queues.map((q) => q.backlog), [8]);
+    t.deepEqual(listenQueue(plain.localPort)?.map((q) => q.backlog), [511]);
+  }
   const client = await connectClient(handle.localPort);
   t.teardown(() => client.destroy());
   t.is(await roundTrip(client, 'b'), 'b');

@@ -10,7 +10,7 @@ import {
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { readBytes, withCollection } from './helpers/fixtures.js';
-import { captureLog, connectClient, echo, roundTrip } from './helpers/accept-helpers.js';
+import { captureLog, connectClient, echo, listenQueue, roundTrip } from './helpers/accept-helpers.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -68,6 +68,9 @@ test('maxConnections 2: the third connection waits in the kernel backlog (not ac
   await quiet();
   t.is(got.connections.length, 2, 'not handed over');
   t.is(await acceptedByNode(handle), 2, 'not even accepted: it waits in the kernel backlog');
+  const queues = listenQueue(handle.localPort);
+  if (queues === null) t.log('ss is not available: the kernel accept queue is not checked');
+  else t.deepEqual(queues.map((q) => q.waiting), [1], 'the kernel holds it in the accept queue');
   t.false(thirdClosed, 'not reset or closed');
   t.is(await roundTrip(first, 'one'), 'one', 'the open ones are served meanwhile');
 
@@ -75,6 +78,7 @@ test('maxConnections 2: the third connection waits in the kernel backlog (not ac
   closeAsyncIoState(got.connections[0] as AsyncIoState);
   await got.nth(2);
   t.log(`handed over ${(performance.now() - closedAt).toFixed(2)} ms after a state closed`);
+  if (queues !== null) t.deepEqual(listenQueue(handle.localPort)?.map((q) => q.waiting), [0]);
   t.is((await readBytes(third, 5)).toString(), 'third');
   t.is(handle.openConnections, 2);
   t.false(handle.accepting);

@@ -1,4 +1,5 @@
 /** Helpers for the accept tests: an echo connection function, log capture, port probes, open-server counts. */
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
@@ -73,6 +74,27 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * The kernel's view of the listening socket(s) on `port` (from `ss`):
+ * `waiting` connections established and not yet accepted, and the
+ * `backlog`. `null` when `ss` is not available here.
+ */
+export function listenQueue(port: number): { waiting: number; backlog: number }[] | null {
+  let text: string;
+  try {
+    text = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return null;
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('LISTEN'))
+    .map((line) => {
+      const [, recvQ, sendQ] = line.trim().split(/\s+/);
+      return { waiting: Number(recvQ), backlog: Number(sendQ) };
+    });
 }
 
 /** Listening servers open in this process now. */

@@ -2,11 +2,13 @@
  * Child process for the socket-activation test: adopts the listening socket
  * passed to it the systemd way (LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES, fd 3)
  * by the name given as argument, and echoes with at most one connection at a
- * time. Prints JSON lines on stdout; `exit` on stdin ends it.
+ * time. Prints JSON lines on stdout; on stdin, `close` closes the handle
+ * (and with it the adopted socket), `exit` ends it.
  */
 import readline from 'node:readline';
 import {
   acceptTcpConnectionsCreatingAsyncIoStates,
+  closeAcceptingHandle,
   createAndRunWaitStateCollection,
   systemdListenFd,
   systemdListenFds,
@@ -28,6 +30,10 @@ say({ event: 'ready', port: handle.localPort });
 
 const lines = readline.createInterface({ input: process.stdin });
 lines.on('line', (line) => {
+  if (line === 'close') {
+    closeAcceptingHandle(handle, () => say({ event: 'closed' }));
+    return;
+  }
   if (line !== 'exit') return;
   waitStateCollectionStopLoop(collection);
   lines.close();
