@@ -118,6 +118,11 @@ export function asyncIoStateReadBuffer<B extends Uint8Array | Int8Array>(
  * called once more with the status set (errors go to `errorCallback` when
  * given), even with `end === 0`, and the read ends.
  *
+ * A view never holds more than `maxBufferedInput` bytes: when the callback
+ * keeps that many and more arrive, the read ends with an error status whose
+ * code is `ERR_COMMIO_BUFFER_OVERFLOW`. While bytes wait to be shown, the
+ * state stops reading, so TCP holds the peer back.
+ *
  * commio never writes into a view after handing it out, so its bytes may be
  * kept or written out without copying.
  */
@@ -157,10 +162,10 @@ export function asyncIoStateDiscard(state: AsyncIoState, n: number): number {
 }
 
 /**
- * Inside a read-with-checking callback: ends the read (no further calls)
- * once the callback returns, first dropping `n` bytes if given. The rest
- * stays buffered for the next read of any kind. Returns the bytes still
- * buffered.
+ * Inside a read-with-checking callback: ends the read at once (no further
+ * calls), first dropping `n` bytes if given, so the callback may start the
+ * next read before it returns. The rest stays buffered for the next read of
+ * any kind. Returns the bytes still buffered.
  */
 export function asyncIoStateFinish(state: AsyncIoState, n?: number | null): number {
   const s = checkState(state);
