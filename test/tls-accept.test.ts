@@ -6,6 +6,7 @@ import {
   asyncIoStateDiscard,
   asyncIoSslFailureIndicatorFromFailureArgs,
   closeAcceptingHandle,
+  closeAsyncIoState,
   type AsyncIoState,
   type AcceptingHandle,
 } from '@commio/core';
@@ -114,3 +115,85 @@ test('a peer that closes during the handshake gives indicator closed', async (t)
   t.is(asyncIoSslFailureIndicatorFromFailureArgs(errors[0]), 'closed');
 });
 
+
+test('sslConfigureCallback sees each TLS socket before its handshake; a throw there fails the connection', async (t) => {
+  const seen: string[] = [];
+  const { handle, errors } = await echoServer(t, {
+    sslConfigureCallback: (socket: import('node:tls').TLSSocket) => {
+      seen.push(socket.getFinished() === undefined ? 'before handshake' : 'after');
+      if (seen.length === 2) throw new Error('configure refused');
+    },
+  });
+  const client = await tlsClient(t, handle.localPort);
+  const echoed = deferred<string>();
+  client.once('data', (d) => echoed.resolve(String(d)));
+  client.write('x');
+  t.is(await echoed.promise, 'x');
+  t.deepEqual(seen, ['before handshake']);
+  client.destroy();
+  await t.throwsAsync(tlsClient(t, handle.localPort));
+  for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  t.is((errors[0] as Error & { code: string }).code, 'ERR_COMMIO_HANDSHAKE_FAILED');
+  t.is(((errors[0] as Error).cause as Error).message, 'configure refused');
+});
+
+test('without sslErrorCallback a failed handshake goes to the collection handler, with the handle', async (t) => {
+  const reported = deferred<[unknown, unknown]>();
+  const c = withCollection(t, t.title, (object, error) => reported.resolve([object, error]));
+  const { key, cert } = keyPair();
+  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, () => {}, {
+    address: '127.0.0.1',
+    sslCtx: true,
+    ctxConfigureCallback: (o) => {
+      o.key = key;
+      o.cert = cert;
+    },
+  });
+  t.teardown(() => closeAcceptingHandle(handle));
+  const bad = await silentClient(t, handle.localPort);
+  bad.write('garbage garbage garbage\r\n');
+  const [object, error] = await reported.promise;
+  t.is(object, handle);
+  t.is(asyncIoSslFailureIndicatorFromFailureArgs(error) instanceof Error, true);
+});
+
+test("createState false is ignored with sslCtx (a state is made); sslSide 'both' hands the state over before any handshake", async (t) => {
+  const c = withCollection(t);
+  const { key, cert } = keyPair();
+  const got = deferred<unknown>();
+  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, (_h, s) => got.resolve(s), {
+    address: '127.0.0.1',
+    createState: false,
+    sslSide: 'both',
+    sslCtx: true,
+    ctxConfigureCallback: (o) => {
+      o.key = key;
+      o.cert = cert;
+    },
+  });
+  t.teardown(() => closeAcceptingHandle(handle));
+  await silentClient(t, handle.localPort);
+  const state = (await got.promise) as AsyncIoState;
+  t.is(state.sslSide, 'both');
+  t.is(state.ssl, null);
+});
+
+test('closing a TLS state with keepAliveP hands back the connection with TLS still up', async (t) => {
+  const { handle, states } = await echoServer(t);
+  const client = await tlsClient(t, handle.localPort);
+  const first = deferred<string>();
+  client.once('data', (d) => first.resolve(String(d)));
+  client.write('one');
+  t.is(await first.promise, 'one');
+  const state = states[0] as AsyncIoState;
+  const tlsSocket = state.ssl as import('node:tls').TLSSocket;
+  closeAsyncIoState(state, { keepAliveP: true });
+  t.true(state.closed);
+  t.is(state.ssl, tlsSocket);
+  t.false(tlsSocket.destroyed);
+  const second = deferred<string>();
+  client.once('data', (d) => second.resolve(String(d)));
+  tlsSocket.write('still encrypted');
+  t.is(await second.promise, 'still encrypted');
+  tlsSocket.destroy();
+});
