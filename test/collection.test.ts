@@ -499,3 +499,22 @@ test('output written by a callback reaches the peer (flushed when the pass ends)
   applyInWaitStateCollectionProcess(c, () => asyncIoStateWriteBuffer(state, Buffer.from('out'), () => {}));
   t.is((await arrived).toString(), 'out');
 });
+
+test('an operation started from another collection’s callback calls back through its own collection', async (t) => {
+  const errors: unknown[][] = [];
+  const owner = running(t, 'owner', { handler: (object, error) => errors.push([object, error]) });
+  const other = running(t, 'other', { handler: () => t.fail('not the starting collection’s handler') });
+  const { state, peer } = await statePair(t, owner);
+  const boom = new Error('thrown in the read callback');
+  const thrown = deferred();
+  applyInWaitStateCollectionProcess(other, () => {
+    asyncIoStateReadBuffer(state, Buffer.alloc(1), () => {
+      thrown.resolve();
+      throw boom;
+    });
+  });
+  peer.write('x');
+  await thrown.promise;
+  await drained(owner);
+  t.deepEqual(errors, [[state, boom]]);
+});

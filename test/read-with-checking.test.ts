@@ -266,7 +266,8 @@ test('EOF after kept bytes: the final call still shows them', async (t) => {
 
 test('timeout: a final call with status timeout, then a new read resets it', async (t) => {
   const { state, peer } = await pair(t);
-  const c = check(state, () => {}, { timeout: 0.05 });
+  const c = check(state, () => {}, { timeout: 0.05, userInfo: 'checking' });
+  t.is(state.userInfo, 'checking', 'userInfo given to the read updates the state');
   const call = await c.next();
   t.like(call, { end: 0, status: 'timeout' });
   t.is(state.readTimeout, 0.05);

@@ -194,6 +194,17 @@ test('the read timeout bounds the time without progress: it restarts when bytes 
   t.is(best, bytes);
 });
 
+test('a timeout of 0 means no limit, as null does', async (t) => {
+  const { state, peer } = await pair(t, { readTimeout: 0 });
+  const reading = readBuffer(state, Buffer.alloc(2), { timeout: 0 });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  peer.write('ok');
+  const result = await reading;
+  t.is(result.status, null);
+  t.is(result.count, 2);
+  t.is(state.readTimeout, 0);
+});
+
 test('the state readTimeout applies to reads that give no timeout', async (t) => {
   const { state } = await pair(t, { readTimeout: 0.05 });
   const result = await readBuffer(state, Buffer.alloc(1));
