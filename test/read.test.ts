@@ -180,9 +180,9 @@ test('the read timeout bounds the time without progress: it restarts when bytes 
     const { state, peer } = await pair(t);
     peer.setNoDelay(true);
     const reading = readBuffer(state, Buffer.alloc(100), { timeout });
-    let done = false;
-    void reading.then(() => (done = true));
-    for (let i = 0; i < bytes && !done; i++) {
+    const progress = { done: false };
+    void reading.then(() => (progress.done = true));
+    for (let i = 0; i < bytes && !progress.done; i++) {
       await new Promise((resolve) => setTimeout(resolve, gapMs));
       peer.write('x');
     }
