@@ -1,81 +1,20 @@
 /**
  * Smoke tests of the examples, each run as a real child process from its
- * TypeScript source (through tsx and the `commio-source` condition, as the
- * suite runs everything: no build needed, never a stale build). Servers get
- * port 0 and print the port they got.
+ * TypeScript source (see helpers/example-process.ts). Servers get port 0 and
+ * print the port they got.
  */
 import test, { type ExecutionContext } from 'ava';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { rawClient, rawServer } from './helpers/fixtures.js';
+import { runExample, type Example } from './helpers/example-process.js';
 
 checkNoLeaksAfterAll(test);
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-/** A running example. */
-interface Example {
-  child: ChildProcessWithoutNullStreams;
-  /** Everything printed on stdout so far. */
-  stdout(): string;
-  /** Everything printed on stderr so far. */
-  stderr(): string;
-  /** Resolves with the first match of `pattern` in stdout. */
-  waitForOutput(pattern: RegExp): Promise<RegExpMatchArray>;
-  /** Resolves when the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts `examples/<file>` with `args`; killed (if still running) when the test ends. */
-function runExample(t: ExecutionContext, file: string, args: string[], input?: string | Buffer): Example {
-  const child = spawn(process.execPath, ['--import=tsx', '--conditions=commio-source', `examples/${file}`, ...args], {
-    cwd: root,
-    env: { ...process.env, DEBUG: '' },
-  });
-  let out = '';
-  let err = '';
-  const waiters: (() => void)[] = [];
-  const poke = (): void => {
-    for (const waiter of waiters.splice(0)) waiter();
-  };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-    poke();
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('close', (code, signal) => {
-      poke();
-      resolve({ code, signal });
-    });
-  });
-  if (input !== undefined) child.stdin.end(input);
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  const waitForOutput = (pattern: RegExp): Promise<RegExpMatchArray> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        const match = pattern.exec(out);
-        if (match !== null) resolve(match);
-        else if (child.exitCode !== null || child.signalCode !== null) {
-          reject(new Error(`${file} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; stdout: ${out}; stderr: ${err}`));
-        } else waiters.push(check);
-      };
-      check();
-    });
-  return { child, stdout: () => out, stderr: () => err, waitForOutput, exited };
-}
 
 /** Starts a server example on port 0 and resolves with it and the port it printed. */
 async function startServer(t: ExecutionContext, file: string, args: string[] = []): Promise<{ server: Example; port: number }> {
