@@ -60,6 +60,8 @@ test.serial('1,000 connect-then-reset peers: every state ends with ECONNRESET, n
   // A reset kills both directions: the write status says so too, already in the read's callback.
   for (const key of Object.keys(counts)) t.true(['ECONNRESET/ECONNRESET', 'eof/null'].includes(key), `unexpected ending ${key}`);
   t.true((counts['ECONNRESET/ECONNRESET'] ?? 0) >= accepted - 1 - 5, 'resets are reported as ECONNRESET');
+  // The storm outruns accept: past the listen backlog the kernel drops some before the server sees them.
+  t.true(accepted - 1 >= n / 2, 'the storm reached the server');
   t.is(server.open.size, 0);
   t.is(collection.memberCount, 1, 'only the accepting handle is left');
   waitStateCollectionStopLoop(collection);

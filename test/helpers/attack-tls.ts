@@ -4,13 +4,21 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { createSslServerContext, type SslServerContext } from '@commio/ssl';
+import { createSslServerContext, generateSelfSignedCertificate, type KeyAndCertificate, type SslServerContext } from '@commio/ssl';
 
+let pair: KeyAndCertificate | null = null;
 let context: SslServerContext | null = null;
 
-/** A server context with a self-signed certificate for localhost (made once). */
+/** A self-signed key and certificate for localhost, PEM (made once). */
+export function keyAndCertificate(): KeyAndCertificate {
+  pair ??= generateSelfSignedCertificate();
+  return pair;
+}
+
+/** A server context with that certificate (made once). */
 export function serverContext(): SslServerContext {
-  context ??= createSslServerContext({ selfSigned: true });
+  const { key, cert } = keyAndCertificate();
+  context ??= createSslServerContext({ key, cert });
   return context;
 }
 

@@ -109,7 +109,9 @@ export function generateSelfSignedCertificate(options?: SelfSignedOptions): KeyA
     new RelativeDistinguishedName([new AttributeTypeAndValue({ type: '2.5.4.3', value: new AttributeValue({ utf8String: o.commonName }) })]),
   ]);
   const serial = crypto.randomBytes(16);
-  serial[0] = (serial[0] as number) & 0x7f; // a positive INTEGER
+  // A positive INTEGER in minimal DER: high bit clear, and a first byte that
+  // is not zero (a leading zero would be padding, which OpenSSL refuses).
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x01;
   const now = Date.now();
   const keyId = crypto.createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest();
   const usage = KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign | (o.keyType === 'rsa' ? KeyUsageFlags.keyEncipherment : 0);
