@@ -74,6 +74,7 @@ const DEFAULT_IDLE_SECONDS = 600;
 const STOP_GRACE_SECONDS = 2;
 
 const NEWLINE = 0x0a;
+const EOL = Buffer.from('\n');
 const RETURN = 0x0d;
 const SLASH = 0x2f;
 const NICK = /^[\w-]{1,24}$/;
@@ -85,14 +86,15 @@ const usage = `usage: chat-server [PORT] [--host ADDRESS] [--idle SECONDS] [--tl
   --tls      speak TLS; --cert/--key name PEM files (generated, self-signed, when missing);
              without them a self-signed certificate is made in memory`;
 
-/** One connected client; kept in its state's `userInfo`. */
+/**
+ * One connected client, kept in its state's `userInfo`. It is in the room
+ * until it leaves; its connection may still be flushing after that.
+ */
 interface Client {
   readonly state: AsyncIoState;
   name: string;
   /** `name: `, ready to prefix the client's lines. */
   prefix: Buffer;
-  /** True once it left the room (its connection may still be flushing). */
-  gone: boolean;
 }
 
 // ------------------------------------------------------------------ options
@@ -187,7 +189,7 @@ function onConnection(_handle: AcceptingHandle, connection: unknown): void {
     return;
   }
   const name = `guest-${++guests}`;
-  const client: Client = { state, name, prefix: Buffer.from(`${name}: `), gone: false };
+  const client: Client = { state, name, prefix: Buffer.from(`${name}: `) };
   const others = [...room].map((c) => c.name);
   room.add(client);
   const peer = state.peerAddress;
@@ -211,7 +213,8 @@ function onConnection(_handle: AcceptingHandle, connection: unknown): void {
  */
 function onInput(state: AsyncIoState, view: Buffer, end: number): void {
   const client = state.userInfo as Client;
-  if (client.gone) {
+  if (!room.has(client)) {
+    // It left while input was still coming (the server is stopping): ignore the rest.
     asyncIoStateFinish(state);
     return;
   }
@@ -259,7 +262,7 @@ function onLine(client: Client, bytes: Buffer): void {
     return;
   }
   // One buffer, written to every other client.
-  broadcast(client, Buffer.concat([client.prefix, line, textLine('')]));
+  broadcast(client, Buffer.concat([client.prefix, line, EOL]));
 }
 
 function onCommand(client: Client, command: string): void {
@@ -300,9 +303,7 @@ function onCommand(client: Client, command: string): void {
  * once (the connection is broken or the client too slow to wait for).
  */
 function leave(client: Client, reason: string | null, mode: 'flush' | 'drop', farewell?: string): void {
-  if (client.gone) return;
-  client.gone = true;
-  room.delete(client);
+  if (!room.delete(client)) return;
   const why = reason === null ? '' : ` (${reason})`;
   console.log(`chat: ${client.name} left${why}, ${room.size} online`);
   if (!stopping) broadcast(null, textLine(`* ${client.name} left${why}`));
