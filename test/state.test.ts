@@ -16,6 +16,7 @@ import {
   asyncIoStateReadWithChecking,
   asyncIoStateDiscard,
   asyncIoStateWriteBuffer,
+  asyncIoStateShutdown,
   closeAsyncIoState,
   asyncIoStateCollection,
   asyncIoStateObject,
@@ -277,6 +278,7 @@ test.serial('with commio:* enabled the life of a state is logged, and never a pa
   asyncIoStateReadBuffer(client, Buffer.alloc(1), () => failed.resolve());
   (server.object as net.Socket).resetAndDestroy();
   await failed.promise;
+  asyncIoStateShutdown(server, 'output');
   closeAsyncIoState(server);
   closeAsyncIoState(client);
   closeAcceptingHandle(handle);
@@ -287,6 +289,7 @@ test.serial('with commio:* enabled the life of a state is logged, and never a pa
   t.regex(text, /commio:state .*made/);
   t.regex(text, /commio:state .*logged-client.*closed/);
   t.regex(text, /commio:state .*socket error ECONNRESET/);
+  t.regex(text, /commio:state .*shutdown output/);
   t.false(text.includes(secret), 'no payload bytes in the log');
   t.false(text.includes(Buffer.from(secret).toString('hex')), 'not even as hex');
   t.false(text.includes(Buffer.from(secret).toString('base64')), 'nor base64');

@@ -3,6 +3,9 @@ import { InvalidArgumentError, OperationInProgressError } from '../errors.js';
 import { checkBoolean, checkKeyword, checkOptions, keys, optionalFunction } from '../options/validate.js';
 import { checkOpenState, checkState, type AsyncIoState } from './async-io-state.js';
 import { READ_NONE, deliverStateCallback } from './read-side.js';
+import { logger } from '../debug.js';
+
+const log = logger('state');
 
 /** A direction of a state. */
 export type Direction = 'input' | 'output' | 'io';
@@ -31,6 +34,7 @@ export function asyncIoStateAbort(
   const dir = checkKeyword(direction, 'direction', DIRECTIONS, 'input');
   s.whenOutsideCallback(() => {
     if (s.closed) return;
+    log('%s: abort %s', s, dir);
     if (dir === 'input') s.reader.abort(callback);
     else if (dir === 'output') s.writer.abort(callback);
     else {
@@ -125,6 +129,7 @@ export function asyncIoStateShutdown(
   const callback = optionalFunction<ShutdownCallback>(o['callback'], 'options.callback');
   const input = dir !== 'output';
   const output = dir !== 'input';
+  log('%s: shutdown %s%s', s, dir, abort ? ' (aborting)' : '');
   const readBusy = input && s.reader.op !== READ_NONE;
   if (readBusy && !abort) {
     throw new OperationInProgressError(`a read operation is active on ${String(s)}: pass abort: true to abort it`);

@@ -19,6 +19,9 @@ import { BufferOverflowError, NotInCallbackError, InvalidArgumentError } from '.
 import { isSticky, type IoStatus } from './status.js';
 import { READ_AHEAD_BYTES } from '../options/defaults.js';
 import { secondsToMs } from '../options/validate.js';
+import { logger } from '../debug.js';
+
+const log = logger('state');
 
 /** No read operation. */
 export const READ_NONE = 0;
@@ -392,6 +395,7 @@ export class ReadSide {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#state.closed) return;
+    log('%s: end of input, %d bytes buffered', this.#state, this.bufferedLength);
     if (this.op === READ_BUFFER || this.op === READ_WAIT) {
       if (this.#reachedEndOfInput()) this.#settleOnEvent();
     } else if (this.op === READ_CHECKING) {
