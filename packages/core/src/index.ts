@@ -130,4 +130,4 @@ export type { ConnectTlsOptions, AcceptTlsOptions } from './tls/tls-options.js';
 export type { SslErrorCallback } from './tls/accept-tls.js';
 export { SSL_CONTEXT, isSslAbstractContext } from './tls/ssl-context.js';
 export type { SslAbstractContext, SslConnectionSettings, SniCallback } from './tls/ssl-context.js';
-export { MIN_TLS_VERSION, MODERN_CIPHERS } from './tls/modern-defaults.js';
+export { MIN_TLS_VERSION, MODERN_CIPHERS, SECURE_OPTIONS } from './tls/modern-defaults.js';

@@ -10,7 +10,7 @@
  */
 import type crypto from 'node:crypto';
 import tls from 'node:tls';
-import { InvalidArgumentError, MODERN_CIPHERS, SSL_CONTEXT, type SslAbstractContext, type SslConnectionSettings } from '@commio/core';
+import { InvalidArgumentError, MODERN_CIPHERS, SECURE_OPTIONS, SSL_CONTEXT, type SslAbstractContext, type SslConnectionSettings } from '@commio/core';
 import { logger } from '@commio/core/internal';
 import { watchFiles } from './file-watch.js';
 import { loadCa, loadKeyPair } from './key-material.js';
@@ -125,6 +125,7 @@ export abstract class SslContextBase implements SslAbstractContext {
       maxVersion: c.maxVersion,
       ciphers: c.ciphers ?? MODERN_CIPHERS,
       honorCipherOrder: this.side === 'server',
+      secureOptions: SECURE_OPTIONS,
     };
     let certificate: crypto.X509Certificate | null = null;
     if (c.keySource !== null && c.certSource !== null) {

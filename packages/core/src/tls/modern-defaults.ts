@@ -1,8 +1,9 @@
 /**
  * The TLS defaults commio uses whenever it builds a secure context itself
- * (`sslCtx: true`, `@commio/ssl` contexts): nothing below TLS 1.2, and only
- * AEAD cipher suites with forward secrecy.
+ * (`sslCtx: true`, `@commio/ssl` contexts): nothing below TLS 1.2, only
+ * AEAD cipher suites with forward secrecy, and no renegotiation.
  */
+import crypto from 'node:crypto';
 
 /** The lowest protocol version accepted. */
 export const MIN_TLS_VERSION = 'TLSv1.2';
@@ -33,3 +34,10 @@ export const REFUSED_VERSIONS: Readonly<Record<string, string>> = Object.freeze(
   'TLSv1.1': 'TLS 1.1 is deprecated (RFC 8996) and refused by commio',
   SSLv3: 'SSL 3.0 is broken (POODLE) and not in Node.js',
 });
+
+/**
+ * OpenSSL options set on every context commio builds: no TLS 1.2
+ * renegotiation (a peer could otherwise make the server redo expensive
+ * handshakes on a live connection; TLS 1.3 has none).
+ */
+export const SECURE_OPTIONS = crypto.constants.SSL_OP_NO_RENEGOTIATION;

@@ -7,7 +7,7 @@
 import tls from 'node:tls';
 import { InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { checkKeyword, checkSeconds, invalid, optionalFunction, type CheckedOptions } from '../options/validate.js';
-import { MIN_TLS_VERSION, MODERN_CIPHERS, REFUSED_VERSIONS } from './modern-defaults.js';
+import { MIN_TLS_VERSION, MODERN_CIPHERS, REFUSED_VERSIONS, SECURE_OPTIONS } from './modern-defaults.js';
 import { isSslAbstractContext, type SniCallback, type SslAbstractContext, type SslConnectionSettings } from './ssl-context.js';
 
 /**
@@ -149,7 +149,7 @@ export class TlsSetup {
 }
 
 function buildKeywordContext(keyword: Exclude<SslCtx, object>, request: TlsRequest): SslConnectionSettings {
-  const options: SslContextOptions = { minVersion: MIN_TLS_VERSION, ciphers: MODERN_CIPHERS, honorCipherOrder: true };
+  const options: SslContextOptions = { minVersion: MIN_TLS_VERSION, ciphers: MODERN_CIPHERS, honorCipherOrder: true, secureOptions: SECURE_OPTIONS };
   if (keyword === 'tls-v1-2') {
     options.minVersion = 'TLSv1.2';
     options.maxVersion = 'TLSv1.2';
