@@ -67,6 +67,8 @@ export interface EchoOptions extends AcceptOptions {
   greeting?: Uint8Array;
   /** Called with each new state before the echo starts on it. */
   onAccept?: (state: AsyncIoState) => void;
+  /** Keep every ending in `endings` (false: only count them, for long runs). @default true */
+  keepEndings?: boolean;
 }
 
 function book(state: AsyncIoState): Book {
@@ -78,21 +80,23 @@ function book(state: AsyncIoState): Book {
  * (with every state it still has).
  */
 export async function startEchoServer(t: Pick<ExecutionContext, 'teardown'>, collection: WaitStateCollection, options: EchoOptions = {}): Promise<EchoServer> {
-  const { greeting, onAccept, ...acceptOptions } = options;
+  const { greeting, onAccept, keepEndings = true, ...acceptOptions } = options;
   const open = new Set<AsyncIoState>();
   const endings: Ending[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const acceptWaiters: { n: number; resolve: () => void }[] = [];
   let accepted = 0;
+  let ended = 0;
 
   const finishState = (s: AsyncIoState): void => {
     if (s.closed) return;
-    endings.push({ readStatus: s.readStatus, writeStatus: s.writeStatus, lifetimeMs: performance.now() - book(s).opened });
+    if (keepEndings) endings.push({ readStatus: s.readStatus, writeStatus: s.writeStatus, lifetimeMs: performance.now() - book(s).opened });
+    ended++;
     open.delete(s);
     closeAsyncIoState(s);
     for (let i = waiters.length - 1; i >= 0; i--) {
       const w = waiters[i]!;
-      if (endings.length >= w.n) {
+      if (ended >= w.n) {
         waiters.splice(i, 1);
         w.resolve();
       }
@@ -171,7 +175,7 @@ export async function startEchoServer(t: Pick<ExecutionContext, 'teardown'>, col
     endings,
     accepted: () => accepted,
     whenEnded: (n) =>
-      endings.length >= n
+      ended >= n
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
             waiters.push({ n, resolve });

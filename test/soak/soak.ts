@@ -130,8 +130,8 @@ interface Sample {
 async function main(): Promise<void> {
   const baseline = openHandles();
   const collection = createAndRunWaitStateCollection('soak', { handler: (_o, error) => failures.push(`callback threw: ${String(error)}`) });
-  const plain = await startEchoServer(t, collection, { readTimeout: 2 });
-  const secure = await startEchoServer(t, collection, { readTimeout: 2, sslCtx: serverContext(), handshakeTimeout: 2, sslErrorCallback: () => count('tls handshake failures') });
+  const plain = await startEchoServer(t, collection, { readTimeout: 2, keepEndings: false });
+  const secure = await startEchoServer(t, collection, { readTimeout: 2, keepEndings: false, sslCtx: serverContext(), handshakeTimeout: 2, sslErrorCallback: () => count('tls handshake failures') });
   const started = performance.now();
   const deadline = started + DURATION_S * 1000;
   let running = 0;
