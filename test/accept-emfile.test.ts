@@ -48,6 +48,7 @@ test('out of descriptors: accepting stops (no spin, nobody dropped) and resumes 
   child.send('status');
   const status = await child.next((m) => m['event'] === 'status');
   t.false(status['accepting']);
+  t.false(status['otherAccepting'], 'every listening socket of the process holds');
   const open = status['open'] as number;
   t.true(open > 0 && open < LIMIT, `${open} connections open`);
 
@@ -70,6 +71,23 @@ test('out of descriptors: accepting stops (no spin, nobody dropped) and resumes 
   const first = await servedAfterFree;
   t.true(waiting.includes(first), `client ${first}, which waited in the backlog, is served`);
   await child.stderrLine(/accepting again/);
+
+  // Let every client go once served: its state ends (EOF) and frees a descriptor, so every waiting client is served in turn.
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      if (served.size === LIMIT) resolve();
+    };
+    onServed = (i) => {
+      clients[i]?.destroy();
+      done();
+    };
+    for (const i of served) clients[i]?.destroy();
+    done();
+  });
+  child.send('status');
+  const after = await child.next((m) => m['event'] === 'status');
+  t.true(after['accepting']);
+  t.true(after['otherAccepting'], 'and every one accepts again');
 
   child.send('exit');
   await new Promise((resolve) => child.process.once('exit', resolve));

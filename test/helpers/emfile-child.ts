@@ -1,8 +1,9 @@
 /**
  * Child process for the descriptor-exhaustion test (run with a low `ulimit -n`):
- * an echo server on 127.0.0.1 that keeps every connection open. Prints JSON
+ * an echo server on 127.0.0.1 that keeps every connection open, and a second
+ * idle one. Prints JSON
  * lines on stdout; reads commands on stdin:
- * - `status`: whether the handle accepts, and how many states are open;
+ * - `status`: whether the handles accept, and how many states are open;
  * - `cpu`: the CPU time this process uses over the next 500 ms;
  * - `free N`: closes the N oldest open states;
  * - `exit`: closes everything and exits.
@@ -34,14 +35,16 @@ const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
   },
   { address: '127.0.0.1', queueOutput: true },
 );
-say({ event: 'ready', port: handle.localPort });
+// A second, idle handle: descriptors are one table for the process, so it must hold too.
+const other = await acceptTcpConnectionsCreatingAsyncIoStates(collection, 0, echo, { address: '127.0.0.1', queueOutput: true });
+say({ event: 'ready', port: handle.localPort, otherPort: other.localPort });
 
 const lines = readline.createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   const [command, argument] = line.split(' ');
   switch (command) {
     case 'status':
-      say({ event: 'status', accepting: handle.accepting, open: states.filter((s) => !s.closed).length });
+      say({ event: 'status', accepting: handle.accepting, otherAccepting: other.accepting, open: states.filter((s) => !s.closed).length });
       break;
     case 'cpu': {
       const start = process.cpuUsage();

@@ -1,7 +1,7 @@
 /**
- * How long to stop accepting after an accept error (`EMFILE`, `ENFILE`,
- * `ENOBUFS`, ...): 100 ms, doubling up to 1 s while errors go on; a
- * connection accepted normally starts the sequence over.
+ * How long to stop accepting when descriptors are exhausted or accept
+ * fails (`EMFILE`, `ENFILE`, `ENOBUFS`, ...): 100 ms, doubling up to 1 s
+ * while it goes on; a connection accepted normally starts over.
  */
 
 /** First pause after an accept error, in ms. */

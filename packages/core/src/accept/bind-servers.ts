@@ -44,7 +44,7 @@ function serve(handle: ServerHandle, config: ServerConfig, where: string): Bound
   const server = newServer(config);
   server.listen(handle, config.backlog ?? DEFAULT_BACKLOG);
   const pausable = canAccept(server);
-  return { server, pausable, where };
+  return { server, pausable, where: whereBound(server, where) };
 }
 
 /** Starts accepting on `server`'s handle; true when that handle can pause. */
@@ -55,6 +55,14 @@ function canAccept(server: net.Server): boolean {
 
 function whereOf(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Where `server` listens (`host:port`, the real port), else `fallback`; an adopted descriptor keeps its `fd N` too. */
+function whereBound(server: net.Server, fallback: string): string {
+  const bound = server.address();
+  if (typeof bound !== 'object' || bound === null) return fallback;
+  const where = whereOf(bound.address, bound.port);
+  return fallback.startsWith('fd ') ? `${fallback} (${where})` : where;
 }
 
 /** Public `listen`, for when the native factory cannot be used: resolves once listening, rejects with the OS error. */
@@ -68,7 +76,7 @@ function listenPublic(config: ServerConfig, options: net.ListenOptions & { reuse
     };
     const onListening = (): void => {
       server.removeListener('error', onError);
-      resolve({ server, pausable: canAccept(server), where });
+      resolve({ server, pausable: canAccept(server), where: whereBound(server, where) });
     };
     server.once('error', onError);
     server.once('listening', onListening);
@@ -161,7 +169,5 @@ export async function adoptDescriptor(fd: number, config: ServerConfig): Promise
  */
 export function adoptServer(server: net.Server, config: ServerConfig): BoundServer {
   Object.assign(server, { pauseOnConnect: true, allowHalfOpen: true, noDelay: config.nodelay, keepAlive: config.keepalive });
-  const bound = server.address();
-  const where = typeof bound === 'object' && bound !== null ? whereOf(bound.address, bound.port) : 'an adopted server';
-  return { server, pausable: canAccept(server), where };
+  return { server, pausable: canAccept(server), where: whereBound(server, 'an adopted server') };
 }

@@ -4,9 +4,10 @@
  * - `HOLD_SETUP`: the accept is being set up (connections must not be handed
  *   over before the promise resolved);
  * - `HOLD_FULL`: `maxConnections` connections of the handle are open;
- * - `HOLD_BACKOFF`: the process ran out of descriptors (see
- *   descriptor-pressure.ts), or accept failed: wait, 100 ms doubling to 1 s,
- *   until a descriptor can be opened again.
+ * - `HOLD_NO_DESCRIPTOR`: the process ran out of file descriptors (see
+ *   descriptor-pressure.ts: all listeners of the process wait together);
+ * - `HOLD_BACKOFF`: accept failed (reported by libuv before 1.45): wait,
+ *   100 ms doubling to 1 s, until a descriptor can be opened again.
  *
  * On a pausable listener (see native-listen.ts) a hold stops libuv's accept
  * watcher: new connections wait in the kernel backlog, nothing is accepted
@@ -19,7 +20,16 @@ import type net from 'node:net';
 import { logger } from '../debug.js';
 import { errorCode } from '../errors.js';
 import { nextBackoffMs } from './accept-backoff.js';
-import { descriptorAvailable, descriptorLimit, socketDescriptor, tableFullAfter } from './descriptor-pressure.js';
+import {
+  descriptorAvailable,
+  descriptorsFine,
+  noDescriptorLeft,
+  socketDescriptor,
+  tableFullAfter,
+  unwatchDescriptors,
+  watchDescriptors,
+  type DescriptorWatcher,
+} from './descriptor-pressure.js';
 import { serverHandle, startAccepting, stopAccepting } from './native-listen.js';
 
 const log = logger('accept');
@@ -30,6 +40,8 @@ export const HOLD_SETUP = 1;
 export const HOLD_FULL = 2;
 /** Waiting after an accept error. */
 export const HOLD_BACKOFF = 4;
+/** The process has no file descriptor left. */
+export const HOLD_NO_DESCRIPTOR = 8;
 
 /** What a listener reports to: the accepting handle. */
 export interface ListenerOwner {
@@ -57,7 +69,7 @@ function onBackoffEnd(this: Listener): void {
 }
 
 /** A listening socket that can stop and resume accepting. */
-export class Listener {
+export class Listener implements DescriptorWatcher {
   /** The listening server. */
   readonly server: net.Server;
   /** True when holds stop libuv from accepting (kernel backlog); false: only `HOLD_SETUP` is honoured, by the owner. */
@@ -78,12 +90,11 @@ export class Listener {
     this.where = where;
     this.#owner = owner;
     this.#accepting = true;
-    // Learn the descriptor limit now, while a descriptor is free to read it.
-    if (pausable) descriptorLimit();
     (server as ServerWithListener)[kListener] = this;
     server.on('connection', onConnection);
     server.on('error', onServerError);
     this.#apply();
+    if (pausable) watchDescriptors(this);
   }
 
   /** The port it is bound to (0 when unknown). */
@@ -130,10 +141,23 @@ export class Listener {
 
   /** @internal A connection was accepted. */
   onConnection(socket: net.Socket): void {
-    // The last free descriptor: stop before libuv sheds (drops) the next ones.
-    if (this.pausable && tableFullAfter(socketDescriptor(socket))) this.#backOff('no descriptor left');
-    else this.#backoffMs = 0;
+    this.#backoffMs = 0;
+    if (this.pausable) {
+      // The last free descriptor: stop before libuv sheds (drops) the next connections.
+      if (tableFullAfter(socketDescriptor(socket))) noDescriptorLeft(this.where);
+      else descriptorsFine();
+    }
     this.#owner.accepted(this, socket);
+  }
+
+  /** @internal DescriptorWatcher */
+  descriptorsExhausted(): void {
+    this.hold(HOLD_NO_DESCRIPTOR);
+  }
+
+  /** @internal DescriptorWatcher */
+  descriptorsAvailable(): void {
+    this.release(HOLD_NO_DESCRIPTOR);
   }
 
   /** @internal Accepting failed (reported by libuv before 1.45): back off. */
@@ -166,7 +190,7 @@ export class Listener {
       this.#timer = setTimeout(onBackoffEnd.bind(this), this.#backoffMs);
       return;
     }
-    log('%s: accepting again', this.where);
+    log('%s: accepting again after an accept error', this.where);
     this.release(HOLD_BACKOFF);
   }
 
@@ -176,6 +200,7 @@ export class Listener {
     this.#closed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    if (this.pausable) unwatchDescriptors(this);
     const server = this.server as ServerWithListener;
     server[kListener] = undefined;
     server.removeListener('connection', onConnection);
