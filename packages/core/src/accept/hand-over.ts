@@ -72,7 +72,7 @@ export function acceptConnection(handle: AcceptingHandle, socket: net.Socket): v
   const tls = acceptTlsOf(handle);
   if (!settings.createState && tls === null) {
     limit?.trackSocket(socket);
-    log('%s: connection from %s:%s handed over raw', handle, socket.remoteAddress, socket.remotePort);
+    if (log.enabled) log('%s: connection from %s:%s handed over raw', handle, socket.remoteAddress, socket.remotePort);
     deliverConnection(handle, socket);
     return;
   }
