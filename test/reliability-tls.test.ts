@@ -59,7 +59,7 @@ test.serial('handshake slowloris: silent and trickling peers are closed at hands
   await roundTrips(server.port, 20, 64, tlsConnect); // warm-up
   const baseLatency = await roundTrips(server.port, 200, 64, tlsConnect);
 
-  const n = peersWithinLimit(t, 300);
+  const n = peersWithinLimit(t, 500);
   const hello = await clientHello();
   const started = performance.now();
   const silent = await connectMany(t, server.port, Math.floor(n / 2));
