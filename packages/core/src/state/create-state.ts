@@ -47,7 +47,8 @@ export function adoptTcpSocket(collection: WaitStateCollection, socket: net.Sock
   socket.pause();
   const state = new AsyncIoState(collection, object, settings);
   state.attachTransport(socket);
-  log('%s: made for %s:%s', state, socket.remoteAddress, socket.remotePort);
+  // Asking the peer's address is a syscall: only when logging is on.
+  if (log.enabled) log('%s: made for %s:%s', state, socket.remoteAddress, socket.remotePort);
   return state;
 }
 
