@@ -89,6 +89,10 @@ function withSelfSigned(o: Readonly<Record<string, unknown>>): Readonly<Record<s
     throw new InvalidArgumentError(missing, `${haveKey ? certFile : keyFile} is missing while ${present} exists: refusing to generate a new pair over an existing file`);
   }
   const made = generateSelfSignedCertificate(generation);
+  // Check every other option against the new pair in memory first: a call
+  // refused for another reason must leave no files behind.
+  const { keyFile: _k, certFile: _c, selfSigned: _s, watch: _w, onReload: _r, ...rest } = o;
+  new SslServerContext({ ...rest, key: made.key, cert: made.cert }).close();
   writeGenerated(keyFile, certFile, made.key, made.cert);
   log('generated a self-signed %s key and certificate for %s: %s, %s', generation.keyType, generation.commonName, keyFile, certFile);
   return o;
