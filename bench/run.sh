@@ -48,9 +48,13 @@ if [ "${BENCH_TLS:-0}" = 1 ]; then
 fi
 
 status=0
-echo "== throughput and latency: $SHARED_BENCH/run-anchors.sh (raw lines: $OUT/anchors-$stamp.jsonl)" >&2
+echo "== throughput and latency: $SHARED_BENCH/run-anchors.sh (raw lines, table and log: $OUT/anchors-$stamp.*)" >&2
+core_rev=$(git rev-parse --short "${BENCH_REV:-HEAD}")
+[ -n "${BENCH_REV:-}" ] || [ -z "$(git status --porcelain -- packages/core)" ] || core_rev="$core_rev+uncommitted"
+echo "== core: $core_rev" >&2
+echo "$core_rev" >"$OUT/anchors-$stamp.rev"
 "$SHARED_BENCH/run-anchors.sh" --scenarios "$SCENARIOS" "${servers[@]}" --out "$OUT/anchors-$stamp.jsonl" "$@" \
-  | tee "$OUT/anchors-$stamp.txt" || status=1
+  2> >(tee "$OUT/anchors-$stamp.log" >&2) | tee "$OUT/anchors-$stamp.txt" || status=1
 
 if [ "${BENCH_MEMORY:-1}" != 0 ]; then
   echo "== memory and scale: idle-memory.js" >&2

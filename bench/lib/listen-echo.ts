@@ -1,6 +1,7 @@
 /**
  * Starts a benchmark echo server: one collection, one accept on
- * 127.0.0.1:port with commio's defaults (TCP_NODELAY on, Node's backlog), and
+ * 127.0.0.1:port with commio's defaults (TCP_NODELAY on unless `--no-nodelay`,
+ * Node's backlog), and
  * a connection function that hands each state to `serve`.
  *
  * TLS (`--tls CERT KEY`) passes the key pair as `sslCtx`; it is refused
@@ -25,7 +26,7 @@ export async function listenEcho(
   serve: (state: AsyncIoState) => void,
 ): Promise<number> {
   const collection = core.createAndRunWaitStateCollection(name);
-  const options: AcceptOptions = { address: '127.0.0.1', ipv6: false, queueOutput };
+  const options: AcceptOptions = { address: '127.0.0.1', ipv6: false, queueOutput, nodelay: args.nodelay };
   if (args.tls !== null) {
     if (!coreHasTls()) {
       process.stderr.write(`${name}: this @commio/core has no TLS on states yet; refusing to run a TLS server as plain TCP\n`);

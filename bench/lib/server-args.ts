@@ -1,9 +1,10 @@
 /**
  * Command line of the benchmark echo servers:
  *
- *   node bench/dist/<server>.js PORT [--tls CERT KEY] [--buffer BYTES]
+ *   node bench/dist/<server>.js PORT [--tls CERT KEY] [--buffer BYTES] [--no-nodelay]
  *
- * They listen on 127.0.0.1 only (the harness and the memory driver are
+ * `--no-nodelay` turns commio's default TCP_NODELAY off (to compare with
+ * anchors that keep Nagle on). They listen on 127.0.0.1 only (the harness and the memory driver are
  * loopback-only) and exit 0 on SIGINT/SIGTERM, so `node --cpu-prof` writes its
  * profile when the harness stops them.
  */
@@ -17,6 +18,8 @@ export interface ServerArgs {
   tls: { cert: Buffer; key: Buffer } | null;
   /** Size in bytes of the per-connection buffer of servers that own one. */
   bufferBytes: number;
+  /** TCP_NODELAY on accepted connections (commio's default). */
+  nodelay: boolean;
 }
 
 function fail(usage: string, why: string): never {
@@ -29,6 +32,7 @@ export function parseServerArgs(argv: readonly string[], usage: string, defaultB
   let port: number | null = null;
   let tls: ServerArgs['tls'] = null;
   let bufferBytes = defaultBufferBytes;
+  let nodelay = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--tls') {
@@ -40,6 +44,8 @@ export function parseServerArgs(argv: readonly string[], usage: string, defaultB
     } else if (arg === '--buffer') {
       bufferBytes = Number(argv[++i]);
       if (!Number.isInteger(bufferBytes) || bufferBytes < 1) fail(usage, '--buffer needs a positive whole number of bytes');
+    } else if (arg === '--no-nodelay') {
+      nodelay = false;
     } else if (/^\d+$/.test(arg) && port === null) {
       port = Number(arg);
       if (port > 65535) fail(usage, `bad port ${arg}`);
@@ -48,7 +54,7 @@ export function parseServerArgs(argv: readonly string[], usage: string, defaultB
     }
   }
   if (port === null) fail(usage, 'missing PORT');
-  return { port, tls, bufferBytes };
+  return { port, tls, bufferBytes, nodelay };
 }
 
 /** Exits with status 0 on SIGINT and SIGTERM (so profilers flush and the harness sees a clean stop). */
