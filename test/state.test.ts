@@ -144,15 +144,25 @@ test('writable properties: name, userInfo, timeouts, maxRead and the limits; bad
   t.is(state.maxRead, 10);
 });
 
-test('addresses are { address, port, family } objects; peerAddress is the other end; both survive close', async (t) => {
+test('addresses are { address, port, family } objects; peerAddress is the other end; what was read before close survives it', async (t) => {
   const { state, socket, peer } = await pair(t);
   t.deepEqual(state.address, { address: '127.0.0.1', port: socket.localPort, family: 'IPv4' });
   t.deepEqual(state.peerAddress, { address: '127.0.0.1', port: peer.localPort, family: 'IPv4' });
+  // Asked before closing: still known afterwards.
+  closeAsyncIoState(state);
+  t.deepEqual(state.address, { address: '127.0.0.1', port: peer.remotePort, family: 'IPv4' });
+  t.deepEqual(state.peerAddress, { address: '127.0.0.1', port: peer.localPort, family: 'IPv4' });
   const other = await pair(t);
-  // Never asked before closing: still known afterwards.
+  // Never asked before closing: addresses are read on demand, not at close, so they are unknown.
   closeAsyncIoState(other.state);
-  t.deepEqual(other.state.address, { address: '127.0.0.1', port: other.peer.remotePort, family: 'IPv4' });
-  t.deepEqual(other.state.peerAddress, { address: '127.0.0.1', port: other.peer.localPort, family: 'IPv4' });
+  t.is(other.state.address, null);
+  t.is(other.state.peerAddress, null);
+  // Asking one before close keeps that one only.
+  const third = await pair(t);
+  const local = third.state.address;
+  closeAsyncIoState(third.state);
+  t.deepEqual(third.state.address, local);
+  t.is(third.state.peerAddress, null);
 });
 
 test('IPv6 loopback addresses have family IPv6', async (t) => {

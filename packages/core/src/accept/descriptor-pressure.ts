@@ -75,11 +75,17 @@ let exhaustedAt = -Infinity;
  * a probe tells for sure.
  */
 export function tableFullAfter(fd: number): boolean {
+  // Fast path for nearly every accept: far below the limit last read and no
+  // exhaustion seen lately, no clock read and no re-read of the limit.
+  if (fd < softLimit >> 2 && exhaustedAt === -Infinity) return false;
   if (fd < 0) return false;
   const limit = descriptorLimit();
   if (limit === 0) return false;
   if (fd >= limit - 1) return true;
-  if (fd < limit / 2 && Date.now() - exhaustedAt > RECENT_EXHAUSTION_MS) return false;
+  if (fd < limit / 2 && Date.now() - exhaustedAt > RECENT_EXHAUSTION_MS) {
+    exhaustedAt = -Infinity; // long enough ago: the fast path above may serve again
+    return false;
+  }
   return !descriptorAvailable();
 }
 

@@ -117,16 +117,16 @@ export function createAsyncIoStateAndConnectedTcpSocket(
     socket.removeListener('close', onClose);
     if (state.closed) {
       // Closed by the program (or its collection) while connecting: it gets no callback.
-      log('%s: closed while connecting to %s:%d', state, host, port);
+      if (log.enabled) log('%s: closed while connecting to %s:%d', state, host, port);
       return;
     }
     if (failure !== null) {
-      log('%s: connecting to %s:%d failed: %s', state, host, port, failure.message);
+      if (log.enabled) log('%s: connecting to %s:%d failed: %s', state, host, port, failure.message);
       state.close(false);
       c.dispatch(state, deliverConnectResult, state, cb, failure, undefined);
       return;
     }
-    log('%s: connected to %s:%d', state, host, port);
+    if (log.enabled) log('%s: connected to %s:%d', state, host, port);
     if (tlsConnect !== null) {
       // The callback waits for the TLS handshake; a failed one closes the state.
       tlsConnect.start(state, (tlsFailure) => {
@@ -152,7 +152,7 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   if (localAddress !== undefined) connectOptions.localAddress = localAddress;
   if (localPort !== undefined) connectOptions.localPort = localPort;
   if (ipv6 !== 'any') connectOptions.family = ipv6 ? 6 : 4;
-  log('%s: connecting to %s:%d', state, host, port);
+  if (log.enabled) log('%s: connecting to %s:%d', state, host, port);
   socket.connect(connectOptions);
   return state;
 }

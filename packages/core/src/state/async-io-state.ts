@@ -79,7 +79,7 @@ export interface UdpExtension {
 }
 
 const kState = Symbol('commio.state');
-type SocketWithState = net.Socket & { [kState]?: AsyncIoState };
+type SocketWithState = net.Socket & { [kState]?: AsyncIoState | undefined };
 
 function stateOf(socket: net.Socket): AsyncIoState | undefined {
   return (socket as SocketWithState)[kState];
@@ -253,13 +253,21 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     return this.writer.pendingBytes;
   }
 
-  /** The local address, or `null` when unknown (closed before it was asked). */
+  /**
+   * The local address, or `null` when unknown. Read from the socket on first
+   * use and cached; a value read before close stays available after it, but
+   * a state closed before anyone asked gives `null` (fetching addresses at
+   * every close would cost two system calls per connection).
+   */
   get address(): SocketAddress | null {
     if (this.#address === null && !this.#closed) this.#address = this.localAddressOfTransport();
     return this.#address;
   }
 
-  /** The peer's address, or `null` when not connected. */
+  /**
+   * The peer's address, or `null` when not connected. Read on first use and
+   * cached, like `address`: a state closed before anyone asked gives `null`.
+   */
   get peerAddress(): SocketAddress | null {
     if (this.#peerAddress === null && !this.#closed) this.#peerAddress = this.peerAddressOfTransport();
     return this.#peerAddress;
@@ -343,7 +351,8 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     socket.removeListener('end', onTransportEnd);
     socket.removeListener('error', onTransportError);
     socket.removeListener('close', onTransportClose);
-    Reflect.deleteProperty(socket, kState);
+    // Assigned, not deleted: a delete turns the socket into a slow dictionary object.
+    (socket as SocketWithState)[kState] = undefined;
     this.socket = null;
     this.reader.transportDetached();
     return socket;
@@ -351,7 +360,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
 
   /** @internal */
   onTransportError(error: Error): void {
-    log('%s: socket error %s', this, (error as NodeJS.ErrnoException).code ?? error.message);
+    if (log.enabled) log('%s: socket error %s', this, (error as NodeJS.ErrnoException).code ?? error.message);
     // Write side first: the read side may run its callback at once, and that
     // callback must already see the write direction failed too.
     this.writer.onError(error);
@@ -392,9 +401,8 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
    */
   close(keepAlive: boolean): number {
     if (this.#closed) return this.reader.bufferedLength;
-    // Remember the addresses: once the socket is gone they cannot be asked.
-    if (this.#address === null) this.#address = this.localAddressOfTransport();
-    if (this.#peerAddress === null) this.#peerAddress = this.peerAddressOfTransport();
+    // Addresses are not fetched here (two system calls per connection): what
+    // was read before close stays cached, the rest reads as null.
     this.#closed = true;
     this.#deferred = null;
     this.reader.closed();
@@ -402,8 +410,16 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     this.collection.removeMember(this);
     const socket = this.socket;
     if (socket !== null) {
-      this.detachTransport();
-      socket.on('error', ignoreError);
+      if (keepAlive) {
+        this.detachTransport();
+        socket.on('error', ignoreError);
+      } else {
+        // Destroyed below: the shared listeners find no state and do nothing,
+        // so removing them would be work for nothing.
+        (socket as SocketWithState)[kState] = undefined;
+        this.socket = null;
+        this.reader.transportDetached();
+      }
       // With keep-alive the connection is handed back as it is: Node.js cannot
       // take TLS off a socket synchronously, so a TLS session stays up and
       // `state.ssl` still gives it (asyncIoStateDetachSsl first for plain text).
@@ -411,7 +427,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     }
     this.udp?.close(keepAlive);
     if (!keepAlive) this.tls = null;
-    log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.reader.bufferedLength);
+    if (log.enabled) log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.reader.bufferedLength);
     const observer = this.closeObserver;
     if (observer !== null) {
       this.closeObserver = null;

@@ -34,7 +34,7 @@ export function asyncIoStateAbort(
   const dir = checkKeyword(direction, 'direction', DIRECTIONS, 'input');
   s.whenOutsideCallback(() => {
     if (s.closed) return;
-    log('%s: abort %s', s, dir);
+    if (log.enabled) log('%s: abort %s', s, dir);
     if (dir === 'input') s.reader.abort(callback);
     else if (dir === 'output') s.writer.abort(callback);
     else {
@@ -129,7 +129,7 @@ export function asyncIoStateShutdown(
   const callback = optionalFunction<ShutdownCallback>(o['callback'], 'options.callback');
   const input = dir !== 'output';
   const output = dir !== 'input';
-  log('%s: shutdown %s%s', s, dir, abort ? ' (aborting)' : '');
+  if (log.enabled) log('%s: shutdown %s%s', s, dir, abort ? ' (aborting)' : '');
   const readBusy = input && s.reader.op !== READ_NONE;
   if (readBusy && !abort) {
     throw new OperationInProgressError(`a read operation is active on ${String(s)}: pass abort: true to abort it`);

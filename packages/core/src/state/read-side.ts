@@ -395,7 +395,7 @@ export class ReadSide {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#state.closed) return;
-    log('%s: end of input, %d bytes buffered', this.#state, this.bufferedLength);
+    if (log.enabled) log('%s: end of input, %d bytes buffered', this.#state, this.bufferedLength);
     if (this.op === READ_BUFFER || this.op === READ_WAIT) {
       if (this.#reachedEndOfInput()) this.#settleOnEvent();
     } else if (this.op === READ_CHECKING) {

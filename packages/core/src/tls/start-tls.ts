@@ -54,7 +54,7 @@ export function startHandshake(state: AsyncIoState, attachment: TlsAttachment, t
   attachment.ctx = settings.secureContext;
   socket.pause();
   state.attachTransport(socket);
-  log('%s: TLS handshake as %s%s', state, role, attachment.detachable ? ' (detachable)' : '');
+  if (log.enabled) log('%s: TLS handshake as %s%s', state, role, attachment.detachable ? ' (detachable)' : '');
   const configure = attachment.setup.request.sslConfigureCallback;
   if (configure !== null) {
     try {
@@ -74,7 +74,7 @@ export function startHandshake(state: AsyncIoState, attachment: TlsAttachment, t
       attachment.cancelHandshake = null;
       if (state.closed) return;
       if (failure === null) {
-        log('%s: TLS established (%s)', state, socket.getProtocol() ?? '?');
+        if (log.enabled) log('%s: TLS established (%s)', state, socket.getProtocol() ?? '?');
         report(state, null, true);
         return;
       }
@@ -86,7 +86,7 @@ export function startHandshake(state: AsyncIoState, attachment: TlsAttachment, t
 
 /** Tears the failed session down and sets the read status as LispWorks does. */
 function failHandshake(state: AsyncIoState, attachment: TlsAttachment, failure: Error): void {
-  log('%s: TLS handshake failed: %s', state, errorCode(failure) ?? failure.message);
+  if (log.enabled) log('%s: TLS handshake failed: %s', state, errorCode(failure) ?? failure.message);
   attachment.cancelHandshake?.();
   attachment.cancelHandshake = null;
   const transport = state.detachTransport();
