@@ -486,7 +486,8 @@ export class ReadSide {
   #view(end: number): Uint8Array | Int8Array {
     const buf = this.#buf;
     if (buf === null || end === 0) return this.#elementType === 'signed-byte-8' ? new Int8Array(0) : EMPTY;
-    const view = buf.subarray(this.#start, this.#start + end);
+    // The whole chunk needs no view of its own.
+    const view = this.#start === 0 && end === buf.length ? buf : buf.subarray(this.#start, this.#start + end);
     return this.#elementType === 'signed-byte-8' ? new Int8Array(view.buffer, view.byteOffset, view.length) : view;
   }
 

@@ -14,7 +14,7 @@ import {
   optionalFunction,
   optionalSeconds,
 } from '../options/validate.js';
-import { checkOpenState, checkState, type AsyncIoState } from './async-io-state.js';
+import { AsyncIoState, checkOpenState, checkState } from './async-io-state.js';
 import { READ_NONE, type BufferCallback, type ElementType, type StateCallback } from './read-side.js';
 
 /** Options of asyncIoStateReadBuffer. */
@@ -133,6 +133,13 @@ export function asyncIoStateReadWithChecking<B extends Uint8Array | Int8Array = 
 ): void {
   const s = checkOpenState(state);
   checkFunction(callback, 'callback');
+  if (options === undefined) {
+    // The common case: nothing else to check or apply.
+    assertStream(s, 'asyncIoStateReadWithChecking');
+    assertReadFree(s);
+    s.reader.startReadWithChecking(callback as BufferCallback<Uint8Array | Int8Array>, null, 'base-char');
+    return;
+  }
   const o = checkOptions(options, READ_WITH_CHECKING_KEYS);
   const timeout = optionalSeconds(o['timeout'], 'options.timeout');
   const maxRead = checkInteger(o['maxRead'], 'options.maxRead', 1, 0x7fffffff);
@@ -155,6 +162,8 @@ export function asyncIoStateReadWithChecking<B extends Uint8Array | Int8Array = 
  * bytes still buffered. The view must not be used afterwards.
  */
 export function asyncIoStateDiscard(state: AsyncIoState, n: number): number {
+  // Fast path for a valid call (a small non-negative integer); anything else takes the full checks below.
+  if (state instanceof AsyncIoState && typeof n === 'number' && (n | 0) === n && n >= 0) return state.reader.discard(n);
   const s = checkState(state);
   const count = checkInteger(n, 'n', 0, Number.MAX_SAFE_INTEGER);
   if (count === undefined) throw new InvalidArgumentError('n', 'must be the number of bytes to discard');
@@ -168,6 +177,7 @@ export function asyncIoStateDiscard(state: AsyncIoState, n: number): number {
  * any kind. Returns the bytes still buffered.
  */
 export function asyncIoStateFinish(state: AsyncIoState, n?: number | null): number {
+  if (n === undefined && state instanceof AsyncIoState) return state.reader.finish(0);
   const s = checkState(state);
   const count = n === null ? 0 : checkInteger(n, 'n', 0, Number.MAX_SAFE_INTEGER, 0);
   return s.reader.finish(count);

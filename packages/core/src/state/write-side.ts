@@ -46,6 +46,8 @@ export class WriteSide {
   readonly #done: WriteRecord = scratchRecord();
   #onWritten: ((error?: Error | null) => void) | null = null;
   #corked = false;
+  /** A write was already made in this pass of the loop (the next one corks). */
+  #passWrite = false;
   #outputShut = false;
   #timer: NodeJS.Timeout | null = null;
   #timerMs = 0;
@@ -98,10 +100,16 @@ export class WriteSide {
     this.#live++;
     const socket = state.socket as NonNullable<AsyncIoState['socket']>;
     if (!this.#corked && insideCallback()) {
-      // Batch the writes of this pass of the loop into one syscall.
-      this.#corked = true;
-      socket.cork();
-      state.collection.flushWhenPassEnds(state);
+      // Batch the writes of this pass of the loop into one syscall. A lone
+      // write goes straight out: corking only from the second one spares it
+      // Node's buffered-write path.
+      if (this.#passWrite) {
+        this.#corked = true;
+        socket.cork();
+      } else {
+        this.#passWrite = true;
+        state.collection.flushWhenPassEnds(state);
+      }
     }
     socket.write(asUint8(buffer, start, end), (this.#onWritten ??= this.#written.bind(this)));
     if (state.writeTimeout !== null && state.writeTimeout > 0 && this.#live === 1) this.#armTimer(state.writeTimeout);
@@ -109,6 +117,7 @@ export class WriteSide {
 
   /** Flushes writes corked during the pass that just ended. */
   flushAfterPass(): void {
+    this.#passWrite = false;
     if (!this.#corked) return;
     this.#corked = false;
     const socket = this.#state.socket;

@@ -1,6 +1,6 @@
 /** The write operation: write-buffer, with queued output and the output cap. */
 import { OperationInProgressError, UnsupportedError } from '../errors.js';
-import { checkBuffer, checkFunction, checkOptions, checkRange, keys, optionalFunction, optionalSeconds } from '../options/validate.js';
+import { checkBuffer, checkFunction, checkOptions, checkRange, keys, type CheckedOptions, optionalFunction, optionalSeconds } from '../options/validate.js';
 import { checkOpenState, type AsyncIoState } from './async-io-state.js';
 import type { BufferCallback } from './read-side.js';
 
@@ -37,17 +37,25 @@ export function asyncIoStateWriteBuffer<B extends Uint8Array | Int8Array>(
   const s = checkOpenState(state);
   const source = checkBuffer(buffer, 'buffer');
   checkFunction(callback, 'callback');
-  const o = checkOptions(options, WRITE_BUFFER_KEYS);
-  const [start, end] = checkRange(o['start'], o['end'], source.length);
-  const timeout = optionalSeconds(o['timeout'], 'options.timeout');
-  const errorCallback = optionalFunction<BufferCallback<B>>(o['errorCallback'], 'options.errorCallback');
+  // Without options (the common case) nothing else is to check or allocate.
+  let start = 0;
+  let end = source.length;
+  let timeout: number | null | undefined;
+  let errorCallback: BufferCallback<B> | null = null;
+  let o: CheckedOptions | undefined;
+  if (options !== undefined) {
+    o = checkOptions(options, WRITE_BUFFER_KEYS);
+    [start, end] = checkRange(o['start'], o['end'], source.length);
+    timeout = optionalSeconds(o['timeout'], 'options.timeout');
+    errorCallback = optionalFunction<BufferCallback<B>>(o['errorCallback'], 'options.errorCallback');
+  }
   if (s.udp !== null) throw new UnsupportedError(`${String(s)} is a UDP state: use asyncIoStateSendMessage or asyncIoStateSendMessageToAddress`);
   if (!s.queueOutput && s.writer.activeCount > 0) {
     throw new OperationInProgressError(`a write is already in flight on ${String(s)} (create it with queueOutput: true to queue writes)`);
   }
   if (s.sslBusy) throw new OperationInProgressError(`a TLS attach, detach or handshake runs on ${String(s)}`);
   if (timeout !== undefined) s.writeTimeout = timeout;
-  if ('userInfo' in o) s.userInfo = o['userInfo'];
+  if (o !== undefined && 'userInfo' in o) s.userInfo = o['userInfo'];
   s.writer.write(
     source,
     start,
