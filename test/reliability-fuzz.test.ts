@@ -677,6 +677,10 @@ test('a refused createSslServerContext writes no self-signed files', (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
-  t.throws(() => ssl.createSslServerContext({ keyFile, certFile, selfSigned: true, ciphers: 'no-such-cipher' }), { code: 'ERR_COMMIO_INVALID_ARGUMENT' });
-  t.deepEqual(readdirSync(dir), [], 'nothing written for a refused call');
+  const refused: Record<string, unknown>[] = [{ ciphers: 'no-such-cipher' }, { minVersion: 'TLSv1' }, { watch: 'yes' }, { onReload: 5 }, { alpnProtocols: ['x'.repeat(256)] }];
+  for (const extra of refused) {
+    const code = 'minVersion' in extra ? 'ERR_COMMIO_UNSUPPORTED' : 'ERR_COMMIO_INVALID_ARGUMENT';
+    t.throws(() => ssl.createSslServerContext({ keyFile, certFile, selfSigned: true, ...extra }), { code }, JSON.stringify(extra));
+    t.deepEqual(readdirSync(dir), [], `nothing written for a call refused for ${Object.keys(extra).join(', ')}`);
+  }
 });

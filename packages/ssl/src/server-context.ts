@@ -56,11 +56,15 @@ function exists(file: string): boolean {
 /** Writes the generated files: the key 0600, the certificate 0644; never over an existing file. */
 function writeGenerated(keyFile: string, certFile: string, key: string, cert: string): void {
   for (const file of [keyFile, certFile]) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  let wroteKey = false;
   try {
     fs.writeFileSync(keyFile, key, { mode: 0o600, flag: 'wx' });
+    wroteKey = true;
     fs.chmodSync(keyFile, 0o600);
     fs.writeFileSync(certFile, cert, { mode: 0o644, flag: 'wx' });
   } catch (error) {
+    // Leave no half of a pair behind.
+    if (wroteKey) fs.rmSync(keyFile, { force: true });
     throw new InvalidArgumentError('options.selfSigned', `could not write the generated key and certificate: ${(error as Error).message}`, { cause: error });
   }
 }
@@ -91,8 +95,9 @@ function withSelfSigned(o: Readonly<Record<string, unknown>>): Readonly<Record<s
   const made = generateSelfSignedCertificate(generation);
   // Check every other option against the new pair in memory first: a call
   // refused for another reason must leave no files behind.
-  const { keyFile: _k, certFile: _c, selfSigned: _s, watch: _w, onReload: _r, ...rest } = o;
-  new SslServerContext({ ...rest, key: made.key, cert: made.cert }).close();
+  // (`watch: true` needs files, which do not exist yet: checked as `false`.)
+  const { keyFile: _k, certFile: _c, selfSigned: _s, ...rest } = o;
+  new SslServerContext({ ...rest, ...(rest['watch'] === true ? { watch: false } : {}), key: made.key, cert: made.cert }).close();
   writeGenerated(keyFile, certFile, made.key, made.cert);
   log('generated a self-signed %s key and certificate for %s: %s, %s', generation.keyType, generation.commonName, keyFile, certFile);
   return o;
