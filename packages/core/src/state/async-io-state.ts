@@ -122,8 +122,8 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   readonly serial = nextSerial++;
   /** @internal The read direction. */
   readonly reader: ReadSide;
-  /** @internal The write direction. */
-  readonly writer: WriteSide;
+  /** Made on first use: most idle connections never write. */
+  #writer: WriteSide | null = null;
   /** @internal The TCP transport (a TLSSocket while TLS is attached); null for UDP. */
   socket: net.Socket | null = null;
   /** @internal TLS facts while TLS is attached. */
@@ -158,7 +158,6 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     this.#maxQueuedOutput = settings.maxQueuedOutput;
     this.#maxBufferedInput = settings.maxBufferedInput;
     this.reader = new ReadSide(this);
-    this.writer = new WriteSide(this);
     collection.addMember(this);
   }
 
@@ -233,6 +232,11 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     return this.reader.oldLength;
   }
 
+  /** @internal The write direction (made on first use). */
+  get writer(): WriteSide {
+    return (this.#writer ??= new WriteSide(this));
+  }
+
   /** Status of the read direction. */
   get readStatus(): IoStatus {
     return this.reader.status;
@@ -240,7 +244,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
 
   /** Status of the write direction. */
   get writeStatus(): IoStatus {
-    return this.writer.status;
+    return this.#writer === null ? null : this.#writer.status;
   }
 
   /** Bytes received and not yet consumed. */
@@ -250,7 +254,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
 
   /** Bytes of writes handed to the state and not yet completed. */
   get queuedOutputLength(): number {
-    return this.writer.pendingBytes;
+    return this.#writer === null ? 0 : this.#writer.pendingBytes;
   }
 
   /**
@@ -370,7 +374,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   /** @internal */
   onTransportClose(): void {
     this.reader.onEnd();
-    this.writer.onClose();
+    this.#writer?.onClose();
   }
 
   localAddressOfTransport(): SocketAddress | null {
@@ -391,7 +395,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
 
   /** @internal Flushes output batched during the pass of the loop that just ended. */
   flushAfterPass(): void {
-    this.writer.flushAfterPass();
+    this.#writer?.flushAfterPass();
   }
 
   /**
@@ -406,7 +410,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     this.#closed = true;
     this.#deferred = null;
     this.reader.closed();
-    this.writer.closed();
+    this.#writer?.closed();
     this.collection.removeMember(this);
     const socket = this.socket;
     if (socket !== null) {

@@ -17,9 +17,12 @@ function emptyRecord(): WriteRecord {
   return { buffer: null, length: 0, callback: null, errorCallback: null, silenced: false };
 }
 
+/** The slots of every queue that holds no write yet (`#grow` replaces it on the first push). */
+const NO_SLOTS: WriteRecord[] = [];
+
 /** FIFO of in-flight writes. */
 export class WriteQueue {
-  #slots: WriteRecord[] = [];
+  #slots: WriteRecord[] = NO_SLOTS;
   #head = 0;
   #size = 0;
 
@@ -77,7 +80,7 @@ export class WriteQueue {
 
   /** Forgets every write (the state closed). */
   clear(): void {
-    this.#slots = [];
+    this.#slots = NO_SLOTS;
     this.#head = 0;
     this.#size = 0;
   }

@@ -19,6 +19,9 @@ import { secondsToMs } from '../options/validate.js';
 
 type AnyBufferCallback = BufferCallback<Uint8Array | Int8Array>;
 
+/** Scratch for `#written`, which uses it synchronously only: one serves every state. */
+const DONE: WriteRecord = scratchRecord();
+
 function onWriteTimer(this: WriteSide): void {
   this.onTimer();
 }
@@ -43,7 +46,6 @@ export class WriteSide {
   #live = 0;
   readonly #state: AsyncIoState;
   readonly #queue = new WriteQueue();
-  readonly #done: WriteRecord = scratchRecord();
   #onWritten: ((error?: Error | null) => void) | null = null;
   #corked = false;
   /** A write was already made in this pass of the loop (the next one corks). */
@@ -125,7 +127,7 @@ export class WriteSide {
   }
 
   #written(error?: Error | null): void {
-    const record = this.#done;
+    const record = DONE;
     if (!this.#queue.shiftInto(record)) return;
     const state = this.#state;
     this.pendingBytes -= record.length;
