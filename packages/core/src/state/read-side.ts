@@ -96,6 +96,29 @@ function onReadTimer(this: ReadSide): void {
   this.onTimer();
 }
 
+/** What only a read-buffer operation needs; made by the first one and kept (idle states never need it). */
+interface ReadBufferTarget {
+  target: Uint8Array | Int8Array;
+  start: number;
+  end: number;
+  pos: number;
+}
+
+/** The read timer; made when a read timeout is first armed. */
+interface ReadTimer {
+  timer: NodeJS.Timeout | null;
+  ms: number;
+  generation: number;
+}
+
+// Small flags of a read side, packed into one field (an idle state is a few words smaller).
+const OWNED = 1;
+const ENDED = 2;
+const INPUT_SHUT = 4;
+const PAUSED = 8;
+const ELEMENT_SHIFT = 4;
+const ELEMENT_TYPES: readonly ElementType[] = ['base-char', 'unsigned-byte-8', 'signed-byte-8'];
+
 /** The read direction of one state. */
 export class ReadSide {
   status: IoStatus = null;
@@ -111,17 +134,9 @@ export class ReadSide {
   #buf: Buffer | null = null;
   #start = 0;
   #end = 0;
-  #owned = false;
-  /** FIN received (or input shut down): no more bytes will come. */
-  #ended = false;
-  /** shutdown('input'): the socket is never read again. */
-  #inputShut = false;
-  #paused = true;
-  // read-buffer
-  #target: Uint8Array | Int8Array = EMPTY;
-  #targetStart = 0;
-  #targetEnd = 0;
-  #targetPos = 0;
+  /** OWNED, ENDED, INPUT_SHUT, PAUSED and the element type (index in ELEMENT_TYPES, from ELEMENT_SHIFT). */
+  #flags = PAUSED;
+  #readBuffer: ReadBufferTarget | null = null;
   #callback: ((...args: never[]) => void) | null = null;
   #errorCallback: ((...args: never[]) => void) | null = null;
   // read-with-checking
@@ -130,16 +145,62 @@ export class ReadSide {
   #queuedGeneration = -1;
   /** The generation whose callback runs right now (-1: none). */
   #runningGeneration = -1;
-  #elementType: ElementType = 'base-char';
   /** >0 while a read-with-checking callback (or its abort callback) runs: discard/finish allowed. */
   #checkingDepth = 0;
-  // timer
-  #timer: NodeJS.Timeout | null = null;
-  #timerMs = 0;
-  #timerGeneration = -1;
+  #readTimer: ReadTimer | null = null;
 
   constructor(state: AsyncIoState) {
     this.#state = state;
+  }
+
+  #flag(bit: number, on: boolean): void {
+    this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
+  }
+
+  /** The memory of #buf is ours (we may append past #end). */
+  get #owned(): boolean {
+    return (this.#flags & OWNED) !== 0;
+  }
+  set #owned(on: boolean) {
+    this.#flag(OWNED, on);
+  }
+
+  /** FIN received (or input shut down): no more bytes will come. */
+  get #ended(): boolean {
+    return (this.#flags & ENDED) !== 0;
+  }
+  set #ended(on: boolean) {
+    this.#flag(ENDED, on);
+  }
+
+  /** shutdown('input'): the socket is never read again. */
+  get #inputShut(): boolean {
+    return (this.#flags & INPUT_SHUT) !== 0;
+  }
+  set #inputShut(on: boolean) {
+    this.#flag(INPUT_SHUT, on);
+  }
+
+  get #paused(): boolean {
+    return (this.#flags & PAUSED) !== 0;
+  }
+  set #paused(on: boolean) {
+    this.#flag(PAUSED, on);
+  }
+
+  get #elementType(): ElementType {
+    return ELEMENT_TYPES[this.#flags >>> ELEMENT_SHIFT] as ElementType;
+  }
+  set #elementType(type: ElementType) {
+    this.#flags = (this.#flags & ((1 << ELEMENT_SHIFT) - 1)) | (ELEMENT_TYPES.indexOf(type) << ELEMENT_SHIFT);
+  }
+
+  get #rb(): ReadBufferTarget {
+    return (this.#readBuffer ??= { target: EMPTY, start: 0, end: 0, pos: 0 });
+  }
+
+  get #rt(): ReadTimer {
+    return (this.#readTimer ??= { timer: null, ms: 0, generation: -1 });
   }
 
   /** Bytes received and not yet consumed. */
@@ -257,24 +318,26 @@ export class ReadSide {
   #armTimer(seconds: number | null): void {
     if (seconds === null || seconds <= 0) return;
     const ms = secondsToMs(seconds);
-    this.#timerGeneration = this.generation;
-    if (this.#timer !== null && this.#timerMs === ms) {
-      this.#timer.refresh();
+    const rt = this.#rt;
+    rt.generation = this.generation;
+    if (rt.timer !== null && rt.ms === ms) {
+      rt.timer.refresh();
       return;
     }
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timerMs = ms;
-    this.#timer = setTimeout(onReadTimer.bind(this), ms);
-    this.#timer.unref();
+    if (rt.timer !== null) clearTimeout(rt.timer);
+    rt.ms = ms;
+    rt.timer = setTimeout(onReadTimer.bind(this), ms);
+    rt.timer.unref();
   }
 
   #progress(): void {
-    if (this.#timer !== null && this.#timerGeneration === this.generation) this.#timer.refresh();
+    const rt = this.#readTimer;
+    if (rt !== null && rt.timer !== null && rt.generation === this.generation) rt.timer.refresh();
   }
 
   /** @internal */
   onTimer(): void {
-    if (this.op === READ_NONE || this.#timerGeneration !== this.generation || this.#state.closed) return;
+    if (this.op === READ_NONE || this.#readTimer?.generation !== this.generation || this.#state.closed) return;
     this.status = 'timeout';
     this.#settleOnEvent();
   }
@@ -293,7 +356,7 @@ export class ReadSide {
     this.generation++;
     this.#callback = null;
     this.#errorCallback = null;
-    this.#target = EMPTY;
+    if (this.#readBuffer !== null) this.#readBuffer.target = EMPTY;
     if (this.bufferedLength >= READ_AHEAD_BYTES) this.#holdBack();
   }
 
@@ -306,13 +369,14 @@ export class ReadSide {
     errorCallback: AnyBufferCallback | null,
   ): void {
     this.#begin(READ_BUFFER, this.#state.readTimeout);
-    this.#target = target;
-    this.#targetStart = start;
-    this.#targetEnd = end;
-    this.#targetPos = start + this.#copyOut(target, start, end - start);
+    const rb = this.#rb;
+    rb.target = target;
+    rb.start = start;
+    rb.end = end;
+    rb.pos = start + this.#copyOut(target, start, end - start);
     this.#callback = callback;
     this.#errorCallback = errorCallback;
-    if (this.#targetPos === end || this.#reachedEndOfInput()) {
+    if (rb.pos === end || this.#reachedEndOfInput()) {
       this.#completeReadBuffer(false);
       return;
     }
@@ -360,16 +424,17 @@ export class ReadSide {
     if (this.#state.closed || this.#inputShut) return;
     switch (this.op) {
       case READ_BUFFER: {
-        const want = this.#targetEnd - this.#targetPos;
+        const rb = this.#rb;
+        const want = rb.end - rb.pos;
         if (chunk.length <= want) {
-          new Uint8Array(this.#target.buffer, this.#target.byteOffset, this.#target.byteLength).set(chunk, this.#targetPos);
-          this.#targetPos += chunk.length;
+          new Uint8Array(rb.target.buffer, rb.target.byteOffset, rb.target.byteLength).set(chunk, rb.pos);
+          rb.pos += chunk.length;
         } else {
-          new Uint8Array(this.#target.buffer, this.#target.byteOffset, this.#target.byteLength).set(chunk.subarray(0, want), this.#targetPos);
-          this.#targetPos += want;
+          new Uint8Array(rb.target.buffer, rb.target.byteOffset, rb.target.byteLength).set(chunk.subarray(0, want), rb.pos);
+          rb.pos += want;
           this.#append(chunk.subarray(want));
         }
-        if (this.#targetPos === this.#targetEnd) this.#completeReadBuffer(true);
+        if (rb.pos === rb.end) this.#completeReadBuffer(true);
         else this.#progress();
         return;
       }
@@ -458,8 +523,9 @@ export class ReadSide {
 
   #completeReadBuffer(fromEvent: boolean): void {
     const state = this.#state;
-    const target = this.#target;
-    const count = this.#targetPos - this.#targetStart;
+    const rb = this.#rb;
+    const target = rb.target;
+    const count = rb.pos - rb.start;
     const callback = (this.status instanceof Error && this.#errorCallback !== null ? this.#errorCallback : this.#callback) as AnyBufferCallback;
     this.#endOp();
     if (fromEvent) state.collection.dispatch(state, deliverBufferCallback, state, callback, target, count);
@@ -605,8 +671,9 @@ export class ReadSide {
     const post = state.collection.post.bind(state.collection);
     switch (this.op) {
       case READ_BUFFER: {
-        const target = this.#target;
-        const count = this.#targetPos - this.#targetStart;
+        const rb = this.#rb;
+        const target = rb.target;
+        const count = rb.pos - rb.start;
         this.#endOp();
         if (abortCallback !== null) post(state, deliverBufferCallback, state, abortCallback as AnyBufferCallback, target, count);
         return;
@@ -650,10 +717,11 @@ export class ReadSide {
     this.#errorCallback = null;
     this.#externalSettle = null;
     this.#externalAbort = null;
-    this.#target = EMPTY;
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
+    if (this.#readBuffer !== null) this.#readBuffer.target = EMPTY;
+    const rt = this.#readTimer;
+    if (rt !== null && rt.timer !== null) {
+      clearTimeout(rt.timer);
+      rt.timer = null;
     }
   }
 }
