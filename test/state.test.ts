@@ -190,6 +190,41 @@ test('IPv6 loopback addresses have family IPv6', async (t) => {
   t.like(state.address, { address: '::1', family: 'IPv6' });
 });
 
+test('states made from the same settings each keep their own limits when one is changed', async (t) => {
+  const c = withCollection(t);
+  const accepted: AsyncIoState[] = [];
+  const two = deferred();
+  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
+    c,
+    0,
+    (_h, s) => {
+      accepted.push(s as AsyncIoState);
+      if (accepted.length === 2) two.resolve();
+    },
+    { address: '127.0.0.1', readTimeout: 5, maxQueuedOutput: 1000 },
+  );
+  t.teardown(() => closeAcceptingHandle(handle));
+  await rawClient(t, handle.localPort);
+  await rawClient(t, handle.localPort);
+  await two.promise;
+  const [a, b] = accepted as [AsyncIoState, AsyncIoState];
+  a.readTimeout = 1;
+  a.maxRead = 7;
+  a.maxQueuedOutput = 2000;
+  a.writeTimeout = 0.5;
+  a.maxBufferedInput = 3000;
+  a.maxQueuedMessages = 9;
+  t.like(a, { readTimeout: 1, maxRead: 7, maxQueuedOutput: 2000, writeTimeout: 0.5, maxBufferedInput: 3000, maxQueuedMessages: 9 });
+  t.like(b, { readTimeout: 5, maxRead: 65536, maxQueuedOutput: 1000, writeTimeout: null, maxQueuedMessages: 1024 });
+  // Plain defaults are shared too: changing one state's leaves another's.
+  const x = await pair(t);
+  const y = await pair(t);
+  x.state.readTimeout = 2;
+  x.state.maxRead = 5;
+  t.is(y.state.readTimeout, null);
+  t.is(y.state.maxRead, 65536);
+});
+
 test('the LispWorks reader functions equal the properties', async (t) => {
   const c = withCollection(t);
   const serverSide = deferred<AsyncIoState>();

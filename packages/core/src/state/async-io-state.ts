@@ -78,6 +78,56 @@ export interface UdpExtension {
   close(keepAlive: boolean): void;
 }
 
+/** The limits and timeouts of a state. Never changed in place: states made from the same settings share one until a setter gives a state its own. */
+interface StateLimits {
+  readonly readTimeout: number | null;
+  readonly writeTimeout: number | null;
+  readonly maxRead: number;
+  readonly maxQueuedOutput: number;
+  readonly maxBufferedInput: number;
+  readonly maxQueuedMessages: number;
+}
+
+const sharedLimits = new WeakMap<StateSettings, StateLimits>();
+
+const DEFAULT_LIMITS: StateLimits = Object.freeze({
+  readTimeout: null,
+  writeTimeout: null,
+  maxRead: DEFAULT_MAX_READ,
+  maxQueuedOutput: DEFAULT_MAX_QUEUED_OUTPUT,
+  maxBufferedInput: DEFAULT_MAX_BUFFERED_INPUT,
+  maxQueuedMessages: DEFAULT_MAX_QUEUED_MESSAGES,
+});
+
+/**
+ * The limits of states made from `settings`: the defaults are one object for
+ * every state; other settings get one object for all the states made from
+ * them (e.g. every state of one accepting handle).
+ */
+function limitsOf(settings: StateSettings): StateLimits {
+  if (
+    settings.readTimeout === null &&
+    settings.writeTimeout === null &&
+    settings.maxQueuedOutput === DEFAULT_MAX_QUEUED_OUTPUT &&
+    settings.maxBufferedInput === DEFAULT_MAX_BUFFERED_INPUT
+  ) {
+    return DEFAULT_LIMITS;
+  }
+  let limits = sharedLimits.get(settings);
+  if (limits === undefined) {
+    limits = {
+      readTimeout: settings.readTimeout,
+      writeTimeout: settings.writeTimeout,
+      maxRead: DEFAULT_MAX_READ,
+      maxQueuedOutput: settings.maxQueuedOutput,
+      maxBufferedInput: settings.maxBufferedInput,
+      maxQueuedMessages: DEFAULT_MAX_QUEUED_MESSAGES,
+    };
+    sharedLimits.set(settings, limits);
+  }
+  return limits;
+}
+
 const kState = Symbol('commio.state');
 type SocketWithState = net.Socket & { [kState]?: AsyncIoState | undefined };
 
@@ -134,12 +184,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   udp: UdpExtension | null = null;
   /** @internal Told once, after the state closed (an accepting handle counts its open states with it). */
   closeObserver: { stateClosed(state: AsyncIoState): void } | null = null;
-  #readTimeout: number | null;
-  #writeTimeout: number | null;
-  #maxRead = DEFAULT_MAX_READ;
-  #maxQueuedOutput: number;
-  #maxBufferedInput: number;
-  #maxQueuedMessages = DEFAULT_MAX_QUEUED_MESSAGES;
+  #limits: StateLimits;
   #closed = false;
   #callbackDepth = 0;
   #deferred: (() => void)[] | null = null;
@@ -153,10 +198,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     this.name = settings.name;
     this.userInfo = settings.userInfo;
     this.queueOutput = settings.queueOutput;
-    this.#readTimeout = settings.readTimeout;
-    this.#writeTimeout = settings.writeTimeout;
-    this.#maxQueuedOutput = settings.maxQueuedOutput;
-    this.#maxBufferedInput = settings.maxBufferedInput;
+    this.#limits = limitsOf(settings);
     this.reader = new ReadSide(this);
     collection.addMember(this);
   }
@@ -167,42 +209,47 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
 
   /** Seconds a read operation may go without progress; `null` for no limit. */
   get readTimeout(): number | null {
-    return this.#readTimeout;
+    return this.#limits.readTimeout;
   }
   set readTimeout(value: number | null) {
-    this.#readTimeout = checkSeconds(value, 'readTimeout');
+    const readTimeout = checkSeconds(value, 'readTimeout');
+    if (readTimeout !== this.#limits.readTimeout) this.#limits = { ...this.#limits, readTimeout };
   }
 
   /** Seconds a write may take; `null` for no limit. */
   get writeTimeout(): number | null {
-    return this.#writeTimeout;
+    return this.#limits.writeTimeout;
   }
   set writeTimeout(value: number | null) {
-    this.#writeTimeout = checkSeconds(value, 'writeTimeout');
+    const writeTimeout = checkSeconds(value, 'writeTimeout');
+    if (writeTimeout !== this.#limits.writeTimeout) this.#limits = { ...this.#limits, writeTimeout };
   }
 
   /** Most new bytes handed to one read-with-checking callback. @default 65536 */
   get maxRead(): number {
-    return this.#maxRead;
+    return this.#limits.maxRead;
   }
   set maxRead(value: number) {
-    this.#maxRead = checkInteger(value, 'maxRead', 1, 0x7fffffff) ?? invalid('maxRead', 'an integer from 1 to 2147483647', value);
+    const maxRead = checkInteger(value, 'maxRead', 1, 0x7fffffff) ?? invalid('maxRead', 'an integer from 1 to 2147483647', value);
+    if (maxRead !== this.#limits.maxRead) this.#limits = { ...this.#limits, maxRead };
   }
 
   /** Bytes of writes not yet completed that the state accepts (a lone write always is). @default 16 MiB */
   get maxQueuedOutput(): number {
-    return this.#maxQueuedOutput;
+    return this.#limits.maxQueuedOutput;
   }
   set maxQueuedOutput(value: number) {
-    this.#maxQueuedOutput = checkInteger(value, 'maxQueuedOutput', 1, Number.MAX_SAFE_INTEGER) ?? invalid('maxQueuedOutput', 'a positive integer', value);
+    const maxQueuedOutput = checkInteger(value, 'maxQueuedOutput', 1, Number.MAX_SAFE_INTEGER) ?? invalid('maxQueuedOutput', 'a positive integer', value);
+    if (maxQueuedOutput !== this.#limits.maxQueuedOutput) this.#limits = { ...this.#limits, maxQueuedOutput };
   }
 
   /** Bytes received and not yet consumed that the state holds before a read fails. @default 16 MiB */
   get maxBufferedInput(): number {
-    return this.#maxBufferedInput;
+    return this.#limits.maxBufferedInput;
   }
   set maxBufferedInput(value: number) {
-    this.#maxBufferedInput = checkInteger(value, 'maxBufferedInput', 1, Number.MAX_SAFE_INTEGER) ?? invalid('maxBufferedInput', 'a positive integer', value);
+    const maxBufferedInput = checkInteger(value, 'maxBufferedInput', 1, Number.MAX_SAFE_INTEGER) ?? invalid('maxBufferedInput', 'a positive integer', value);
+    if (maxBufferedInput !== this.#limits.maxBufferedInput) this.#limits = { ...this.#limits, maxBufferedInput };
   }
 
   /**
@@ -211,10 +258,11 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
    * counted in `droppedMessageCount`. Unused on TCP states. @default 1024
    */
   get maxQueuedMessages(): number {
-    return this.#maxQueuedMessages;
+    return this.#limits.maxQueuedMessages;
   }
   set maxQueuedMessages(value: number) {
-    this.#maxQueuedMessages = checkInteger(value, 'maxQueuedMessages', 1, 0x7fffffff, this.#maxQueuedMessages);
+    const maxQueuedMessages = checkInteger(value, 'maxQueuedMessages', 1, 0x7fffffff, this.#limits.maxQueuedMessages);
+    if (maxQueuedMessages !== this.#limits.maxQueuedMessages) this.#limits = { ...this.#limits, maxQueuedMessages };
   }
 
   /** UDP: datagrams dropped so far because the receive queue was full (always 0 on TCP states). */
