@@ -378,6 +378,19 @@ test("a second shutdown('output') returns true and still calls back", async (t) 
   t.deepEqual(results, [true, true]);
 });
 
+test("shutdown('output') whose FIN never goes out (the peer resets first) calls back with the error code", async (t) => {
+  const { state, peer } = await pair(t, { queueOutput: true });
+  // A peer that never reads: the write stays pending, so FIN cannot be sent yet.
+  peer.pause();
+  asyncIoStateWriteBuffer(state, Buffer.alloc(8 * 1024 * 1024), () => {});
+  const result = deferred<unknown>();
+  t.is(asyncIoStateShutdown(state, 'output', { callback: (_s, r) => result.resolve(r) }), true);
+  peer.resetAndDestroy();
+  const code = await result.promise;
+  t.is(typeof code, 'string');
+  t.true(code === 'ECONNRESET' || code === 'EPIPE', String(code));
+});
+
 test('a shutdown callback never runs inside the call', async (t) => {
   const { state } = await pair(t);
   let ran = false;

@@ -149,6 +149,9 @@ function onTransportError(this: net.Socket, error: Error): void {
 function onTransportClose(this: net.Socket): void {
   stateOf(this)?.onTransportClose();
 }
+function onTransportFinish(this: net.Socket): void {
+  stateOf(this)?.writer.shutdownSettled(true);
+}
 function ignoreError(): void {
   // A socket handed back or torn down may still report errors: they are of no
   // use to anyone any more, and must not crash the process.
@@ -417,6 +420,13 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     // callback must already see the write direction failed too.
     this.writer.onError(error);
     this.reader.onError(error);
+    // A shutdown('output') waiting for its FIN failed.
+    this.#writer?.shutdownSettled((error as NodeJS.ErrnoException).code ?? 'EIO');
+  }
+
+  /** @internal A shutdown('output') waits for `socket`'s 'finish' (reported to the write side). */
+  listenForFinish(socket: net.Socket): void {
+    socket.on('finish', onTransportFinish);
   }
 
   /** @internal */

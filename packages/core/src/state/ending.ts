@@ -3,6 +3,7 @@ import { InvalidArgumentError, OperationInProgressError } from '../errors.js';
 import { checkBoolean, checkKeyword, checkOptions, keys, optionalFunction } from '../options/validate.js';
 import { checkOpenState, checkState, type AsyncIoState } from './async-io-state.js';
 import { READ_NONE, deliverStateCallback } from './read-side.js';
+import { deliverShutdown } from './write-side.js';
 import { logger } from '../debug.js';
 
 const log = logger('state');
@@ -95,16 +96,6 @@ export function closeAsyncIoState(state: AsyncIoState, options?: { keepAliveP?: 
 /** The callback of asyncIoStateShutdown: `true` on success or the error code. */
 export type ShutdownCallback = (state: AsyncIoState, result: true | string) => void;
 
-function deliverShutdown(state: AsyncIoState, callback: ShutdownCallback, result: true | string): void {
-  if (state.closed) return;
-  state.enterCallback();
-  try {
-    callback(state, result);
-  } finally {
-    state.leaveCallback();
-  }
-}
-
 /**
  * Shuts down a direction of the connection. 'output' sends FIN once the
  * writes in flight are flushed (the state can still read); 'input' stops
@@ -146,8 +137,7 @@ export function asyncIoStateShutdown(
   if (input) s.reader.shutdownInput();
   let result: true | string = true;
   if (output && !s.writer.outputShut) {
-    const notify = callback === null ? null : (r: true | string): void => s.collection.dispatch(s, deliverShutdown, s, callback, r, undefined);
-    result = s.writer.shutdownOutput(notify);
+    result = s.writer.shutdownOutput(callback);
     if (result !== true && callback !== null) s.collection.post(s, deliverShutdown, s, callback, result, undefined);
   } else if (callback !== null) {
     // Input only, or the output was already shut: done at once (the callback still runs later).

@@ -19,6 +19,20 @@ import { secondsToMs } from '../options/validate.js';
 
 type AnyBufferCallback = BufferCallback<Uint8Array | Int8Array>;
 
+/** Told when `shutdownOutput` is done: `true` once FIN was sent, else the error code. */
+export type ShutdownNotify = (state: AsyncIoState, result: true | string) => void;
+
+/** Runs a shutdown callback of `state` unless it closed meanwhile. */
+export function deliverShutdown(state: AsyncIoState, callback: ShutdownNotify, result: true | string): void {
+  if (state.closed) return;
+  state.enterCallback();
+  try {
+    callback(state, result);
+  } finally {
+    state.leaveCallback();
+  }
+}
+
 /** Scratch for `#written`, which uses it synchronously only: one serves every state. */
 const DONE: WriteRecord = scratchRecord();
 
@@ -51,6 +65,8 @@ export class WriteSide {
   /** A write was already made in this pass of the loop (the next one corks). */
   #passWrite = false;
   #outputShut = false;
+  /** The callback of a shutdown('output') whose FIN is not sent yet. */
+  #shutdownCallback: ShutdownNotify | null = null;
   #timer: NodeJS.Timeout | null = null;
   #timerMs = 0;
 
@@ -221,31 +237,40 @@ export class WriteSide {
     else state.collection.post(state, deliverIdleAbort, state, abortCallback as (s: AsyncIoState, a: null, b: null) => void, undefined, undefined);
   }
 
-  /** Sends FIN once the writes in flight are flushed; `done(true)` after, or `done(code)` on failure. */
-  shutdownOutput(done: ((result: true | string) => void) | null): true | string {
-    const socket = this.#state.socket;
+  /**
+   * Sends FIN once the writes in flight are flushed; `callback(state, true)`
+   * runs after (through the collection), or `callback(state, code)` when the
+   * connection fails first.
+   */
+  shutdownOutput(callback: ShutdownNotify | null): true | string {
+    const state = this.#state;
+    const socket = state.socket;
     if (socket === null || socket.destroyed) return 'ENOTCONN';
     if (this.#outputShut) return true;
     this.#outputShut = true;
     this.flushAfterPass();
-    if (done !== null) {
-      const onFinish = (): void => {
-        socket.removeListener('error', onFailure);
-        done(true);
-      };
-      const onFailure = (error: NodeJS.ErrnoException): void => {
-        socket.removeListener('finish', onFinish);
-        done(error.code ?? 'EIO');
-      };
-      socket.once('finish', onFinish);
-      socket.once('error', onFailure);
+    if (callback !== null) {
+      // The state's shared listeners report 'finish' and errors: no closures per shutdown.
+      this.#shutdownCallback = callback;
+      state.listenForFinish(socket);
     }
     socket.end();
     return true;
   }
 
+  /** @internal The pending shutdown('output') is over: FIN sent (`true`) or the connection failed (error code). */
+  shutdownSettled(result: true | string): void {
+    const callback = this.#shutdownCallback;
+    if (callback === null) return;
+    this.#shutdownCallback = null;
+    const state = this.#state;
+    if (state.closed) return;
+    state.collection.dispatch(state, deliverShutdown, state, callback, result, undefined);
+  }
+
   /** The state closed: forget everything in flight, stop the timer. */
   closed(): void {
+    this.#shutdownCallback = null;
     this.#queue.clear();
     this.pendingBytes = 0;
     this.#live = 0;
