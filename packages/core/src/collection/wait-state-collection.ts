@@ -47,7 +47,9 @@ export function insideCallback(): boolean {
  * of one collection may write to a state of another, and that write must be
  * flushed when this pass ends, not whenever the other collection next runs.
  */
-const passFlushables: PassFlushable[] = [];
+const passFlushables: (PassFlushable | null)[] = [];
+/** Entries of passFlushables in use; the array itself never shrinks (a length of 0 would drop its memory every pass). */
+let passFlushCount = 0;
 
 let nextSerial = 1;
 
@@ -154,7 +156,7 @@ export class WaitStateCollection {
 
   /** @internal Flushes `target` when the current pass of the loop ends. */
   flushWhenPassEnds(target: PassFlushable): void {
-    passFlushables.push(target);
+    passFlushables[passFlushCount++] = target;
   }
 
   #invoke(owner: WorkOwner, fn: WorkFunction, a: unknown, b: unknown, c: unknown, d: unknown): void {
@@ -173,12 +175,17 @@ export class WaitStateCollection {
   };
 
   #endPass(): void {
+    const count = passFlushCount;
+    if (count === 0) return;
+    // Reused, not replaced or truncated: no allocation per pass. Flushing
+    // never adds to it (uncorking writes synchronously and runs no callback).
     const list = passFlushables;
-    if (list.length === 0) return;
-    // Reused, not replaced: no allocation per pass. Flushing never adds to it
-    // (uncorking writes synchronously and runs no callback).
-    for (let i = 0; i < list.length; i++) (list[i] as PassFlushable).flushAfterPass();
-    list.length = 0;
+    for (let i = 0; i < count; i++) {
+      const target = list[i] as PassFlushable;
+      list[i] = null;
+      target.flushAfterPass();
+    }
+    passFlushCount = 0;
   }
 
   #scheduleDrain(): void {
