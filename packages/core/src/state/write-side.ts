@@ -36,6 +36,19 @@ export function deliverShutdown(state: AsyncIoState, callback: ShutdownNotify, r
 /** Scratch for `#written`, which uses it synchronously only: one serves every state. */
 const DONE: WriteRecord = scratchRecord();
 
+/** Written behind a write the kernel did not take at once: its callback says that write is done. */
+const MARKER = new Uint8Array(0);
+
+/** Completes a write the kernel took (or refused) at once (queued by `write`; runs as a callback of the state). */
+function completeHandedOver(writer: WriteSide, failure: Error | null): void {
+  writer.handedOver(failure);
+}
+
+/** True when Node holds no bytes of this socket's writes (all handed to the kernel, or failed). */
+function nothingPending(socket: NonNullable<AsyncIoState['socket']>): boolean {
+  return socket.writableLength === 0;
+}
+
 function onWriteTimer(this: WriteSide): void {
   this.onTimer();
 }
@@ -129,7 +142,19 @@ export class WriteSide {
         state.collection.flushWhenPassEnds(state);
       }
     }
-    socket.write(asUint8(buffer, start, end), (this.#onWritten ??= this.#written.bind(this)));
+    const bytes = asUint8(buffer, start, end);
+    if (this.#corked || state.tls !== null || !nothingPending(socket)) {
+      socket.write(bytes, (this.#onWritten ??= this.#written.bind(this)));
+    } else {
+      // Nothing waits in Node: written without a callback, a write the kernel
+      // takes at once costs Node no tick and no objects to report it; we
+      // complete it ourselves (later, through the collection). Writes
+      // complete in order, so either way the oldest record is the one done.
+      socket.write(bytes);
+      // Taken at once, or refused at once (then the socket shows the error).
+      if (nothingPending(socket)) state.collection.post(state, completeHandedOver, this, socket.errored, undefined, undefined);
+      else socket.write(MARKER, (this.#onWritten ??= this.#written.bind(this)));
+    }
     if (state.writeTimeout !== null && state.writeTimeout > 0 && this.#live === 1) this.#armTimer(state.writeTimeout);
   }
 
@@ -143,6 +168,16 @@ export class WriteSide {
   }
 
   #written(error?: Error | null): void {
+    this.#complete(error, false);
+  }
+
+  /** @internal The oldest write was handed to the kernel (or failed) within the call that started it. */
+  handedOver(failure: Error | null): void {
+    this.#complete(failure, true);
+  }
+
+  /** Completes the oldest write; `direct`: already running as a callback of the state. */
+  #complete(error: Error | null | undefined, direct: boolean): void {
     const record = DONE;
     if (!this.#queue.shiftInto(record)) return;
     const state = this.#state;
@@ -158,7 +193,9 @@ export class WriteSide {
     // Progress: the next write gets a whole writeTimeout.
     if (this.#live > 0 && this.#timer !== null) this.#timer.refresh();
     if (silenced || state.closed) return;
-    state.collection.dispatch(state, deliverBufferCallback, state, callback, buffer, error != null ? 0 : record.length);
+    const count = error != null ? 0 : record.length;
+    if (direct) deliverBufferCallback(state, callback, buffer, count);
+    else state.collection.dispatch(state, deliverBufferCallback, state, callback, buffer, count);
   }
 
   #armTimer(seconds: number): void {
