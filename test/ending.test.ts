@@ -3,9 +3,7 @@
  * callbacks afterwards, keep-alive), and shutdown.
  */
 import test, { type ExecutionContext } from 'ava';
-import net from 'node:net';
 import {
-  createAsyncIoState,
   applyInWaitStateCollectionProcess,
   asyncIoStateReadBuffer,
   asyncIoStateReadWithChecking,
@@ -19,25 +17,12 @@ import {
   asyncIoStateGetBufferedData,
   closeAsyncIoState,
   type AsyncIoState,
-  type CreateAsyncIoStateOptions,
   type WaitStateCollection,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, rawServer, rawClient, readBytes, withCollection } from './helpers/fixtures.js';
+import { deferred, readBytes, statePair } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
-
-async function pair(
-  t: ExecutionContext,
-  options?: CreateAsyncIoStateOptions,
-): Promise<{ state: AsyncIoState; peer: net.Socket; socket: net.Socket; c: WaitStateCollection }> {
-  const c = withCollection(t);
-  const accepted = deferred<net.Socket>();
-  const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
-  const client = await rawClient(t, port);
-  const state = createAsyncIoState(c, client, options);
-  return { state, peer: await accepted.promise, socket: client, c };
-}
 
 /** Resolves after the collection ran everything queued before it (applyIn is FIFO). */
 function drained(c: WaitStateCollection): Promise<void> {
@@ -58,7 +43,7 @@ function fail(t: ExecutionContext, what: string) {
 }
 
 test("abort 'input' (the default) of a read-buffer: (state, buffer, count so far); the read's callback never runs", async (t) => {
-  const { state, peer, c } = await pair(t);
+  const { state, peer, c } = await statePair(t);
   peer.setNoDelay(true);
   const buffer = Buffer.alloc(10);
   asyncIoStateReadBuffer(state, buffer, fail(t, 'the aborted read'));
@@ -83,13 +68,13 @@ test("abort 'input' (the default) of a read-buffer: (state, buffer, count so far
 });
 
 test("abort 'input' of wait-for-input: (state)", async (t) => {
-  const { state } = await pair(t);
+  const { state } = await statePair(t);
   asyncIoStateWaitForInput(state, fail(t, 'wait-for-input'));
   t.deepEqual(await abort(state, 'input'), [state]);
 });
 
 test("abort 'input' of read-with-checking: (state, view, end)", async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const seen = deferred();
   asyncIoStateReadWithChecking(state, () => seen.resolve());
   peer.write('xyz');
@@ -101,14 +86,14 @@ test("abort 'input' of read-with-checking: (state, view, end)", async (t) => {
 });
 
 test("abort with nothing active: (state, null, null); 'io': just (state)", async (t) => {
-  const { state } = await pair(t);
+  const { state } = await statePair(t);
   t.deepEqual(await abort(state, 'input'), [state, null, null]);
   t.deepEqual(await abort(state, 'output'), [state, null, null]);
   t.deepEqual(await abort(state, 'io'), [state]);
 });
 
 test("abort 'output' of a write: (state, buffer, 0); its callback never runs; a new write may start", async (t) => {
-  const { state, peer } = await pair(t, { maxQueuedOutput: 64 * 1024 * 1024 });
+  const { state, peer } = await statePair(t, { maxQueuedOutput: 64 * 1024 * 1024 });
   peer.pause();
   const big = Buffer.alloc(32 * 1024 * 1024);
   asyncIoStateWriteBuffer(state, big, fail(t, 'the aborted write'));
@@ -118,7 +103,7 @@ test("abort 'output' of a write: (state, buffer, 0); its callback never runs; a 
 });
 
 test("abort 'io' stops both directions and calls back once with (state)", async (t) => {
-  const { state, peer, c } = await pair(t, { maxQueuedOutput: 64 * 1024 * 1024 });
+  const { state, peer, c } = await statePair(t, { maxQueuedOutput: 64 * 1024 * 1024 });
   peer.pause();
   asyncIoStateReadBuffer(state, Buffer.alloc(4), fail(t, 'the read'));
   asyncIoStateWriteBuffer(state, Buffer.alloc(32 * 1024 * 1024), fail(t, 'the write'));
@@ -137,7 +122,7 @@ test("abort 'io' stops both directions and calls back once with (state)", async 
 });
 
 test('an abort inside one of the state’s own callbacks takes effect after it returns', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const log: string[] = [];
   const aborted = deferred();
   asyncIoStateReadWithChecking(state, (s, _view, end) => {
@@ -157,7 +142,7 @@ test('an abort inside one of the state’s own callbacks takes effect after it r
 });
 
 test('an operation that completed before the abort still gets its own callback; the abort then sees nothing active', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.write('ab');
   const order: string[] = [];
   const done = deferred();
@@ -174,7 +159,7 @@ test('an operation that completed before the abort still gets its own callback; 
 });
 
 test('abortAndClose: pending callbacks never run, closeCallback(state) runs after the close, the socket is destroyed', async (t) => {
-  const { state, peer, socket } = await pair(t);
+  const { state, peer, socket } = await statePair(t);
   asyncIoStateReadBuffer(state, Buffer.alloc(4), fail(t, 'the read'));
   const peerEnded = deferred();
   peer.on('end', () => peerEnded.resolve());
@@ -195,7 +180,7 @@ test('abortAndClose: pending callbacks never run, closeCallback(state) runs afte
 });
 
 test('abortAndClose inside a callback happens when it returns; keepAliveP keeps the socket open', async (t) => {
-  const { state, peer, socket } = await pair(t);
+  const { state, peer, socket } = await statePair(t);
   const closed = deferred();
   asyncIoStateReadWithChecking(state, (s) => {
     asyncIoStateAbortAndClose(s, { keepAliveP: true, closeCallback: () => closed.resolve() });
@@ -211,7 +196,7 @@ test('abortAndClose inside a callback happens when it returns; keepAliveP keeps 
 });
 
 test('abortAndClose is idempotent and runs the closeCallback each time', async (t) => {
-  const { state } = await pair(t);
+  const { state } = await statePair(t);
   let calls = 0;
   const twice = deferred();
   const closeCallback = (): void => {
@@ -224,7 +209,7 @@ test('abortAndClose is idempotent and runs the closeCallback each time', async (
 });
 
 test('close is idempotent, returns bufferedDataLength, and pending callbacks never run afterwards', async (t) => {
-  const { state, peer, socket, c } = await pair(t, { queueOutput: true });
+  const { state, peer, socket, c } = await statePair(t, { queueOutput: true });
   peer.write('0123456789');
   await new Promise<void>((resolve) => asyncIoStateReadBuffer(state, Buffer.alloc(4), () => resolve()));
   await new Promise<void>((resolve) => {
@@ -246,7 +231,7 @@ test('close is idempotent, returns bufferedDataLength, and pending callbacks nev
 });
 
 test('close with keepAliveP hands the socket back usable; reads continue raw', async (t) => {
-  const { state, peer, socket } = await pair(t);
+  const { state, peer, socket } = await statePair(t);
   peer.write('hello');
   await new Promise<void>((resolve) => asyncIoStateReadBuffer(state, Buffer.alloc(2), () => resolve()));
   closeAsyncIoState(state, { keepAliveP: true });
@@ -265,7 +250,7 @@ test('close with keepAliveP hands the socket back usable; reads continue raw', a
 });
 
 test("shutdown('output') sends FIN after the queued output is flushed; the state can still read", async (t) => {
-  const { state, peer } = await pair(t, { queueOutput: true });
+  const { state, peer } = await statePair(t, { queueOutput: true });
   const parts = ['one,', 'two,', 'three'];
   let written = 0;
   for (const part of parts) asyncIoStateWriteBuffer(state, Buffer.from(part), () => written++);
@@ -289,7 +274,7 @@ test("shutdown('output') sends FIN after the queued output is flushed; the state
 });
 
 test('shutdown with a read active in that direction throws unless abort: true, which returns null', async (t) => {
-  const { state, peer, c } = await pair(t);
+  const { state, peer, c } = await statePair(t);
   asyncIoStateReadBuffer(state, Buffer.alloc(4), fail(t, 'the read'));
   t.throws(() => asyncIoStateShutdown(state, 'input'), { code: 'ERR_COMMIO_OPERATION_IN_PROGRESS' });
   t.throws(() => asyncIoStateShutdown(state, 'io'), { code: 'ERR_COMMIO_OPERATION_IN_PROGRESS' });
@@ -303,7 +288,7 @@ test('shutdown with a read active in that direction throws unless abort: true, w
 });
 
 test("shutdown('output') with abort: true aborts the writes in flight and returns null", async (t) => {
-  const { state, peer } = await pair(t, { maxQueuedOutput: 64 * 1024 * 1024 });
+  const { state, peer } = await statePair(t, { maxQueuedOutput: 64 * 1024 * 1024 });
   peer.pause();
   asyncIoStateWriteBuffer(state, Buffer.alloc(32 * 1024 * 1024), fail(t, 'the aborted write'));
   const result = deferred<unknown>();
@@ -313,7 +298,7 @@ test("shutdown('output') with abort: true aborts the writes in flight and return
 });
 
 test("shutdown('input'): bytes already buffered are read, then eof; nothing more is read", async (t) => {
-  const { state, peer, c } = await pair(t);
+  const { state, peer, c } = await statePair(t);
   peer.write('abcdef');
   await new Promise<void>((resolve) => asyncIoStateReadBuffer(state, Buffer.alloc(2), () => resolve()));
   await new Promise<void>((resolve) => {
@@ -335,7 +320,7 @@ test("shutdown('input'): bytes already buffered are read, then eof; nothing more
 });
 
 test("shutdown('io') ends both directions", async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const ended = deferred();
   peer.on('end', () => ended.resolve());
   peer.resume();
@@ -347,7 +332,7 @@ test("shutdown('io') ends both directions", async (t) => {
 });
 
 test('a finish in the abort callback of read-with-checking does not end a read started there', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const first = deferred();
   asyncIoStateReadWithChecking(state, () => first.resolve());
   peer.write('12');
@@ -364,7 +349,7 @@ test('a finish in the abort callback of read-with-checking does not end a read s
 });
 
 test("a second shutdown('output') returns true and still calls back", async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.resume();
   const results: unknown[] = [];
   const both = deferred();
@@ -379,7 +364,7 @@ test("a second shutdown('output') returns true and still calls back", async (t) 
 });
 
 test("shutdown('output') whose FIN never goes out (the peer resets first) calls back with the error code", async (t) => {
-  const { state, peer } = await pair(t, { queueOutput: true });
+  const { state, peer } = await statePair(t, { queueOutput: true });
   // A peer that never reads: the write stays pending, so FIN cannot be sent yet.
   peer.pause();
   asyncIoStateWriteBuffer(state, Buffer.alloc(8 * 1024 * 1024), () => {});
@@ -392,7 +377,7 @@ test("shutdown('output') whose FIN never goes out (the peer resets first) calls 
 });
 
 test('a shutdown callback never runs inside the call', async (t) => {
-  const { state } = await pair(t);
+  const { state } = await statePair(t);
   let ran = false;
   const done = deferred();
   asyncIoStateShutdown(state, 'input', {

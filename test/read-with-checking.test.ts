@@ -3,10 +3,8 @@
  * finishing, oldLength, maxRead, element types, the final call at EOF,
  * timeout and error, and the input cap.
  */
-import test, { type ExecutionContext } from 'ava';
-import net from 'node:net';
+import test from 'ava';
 import {
-  createAsyncIoState,
   asyncIoStateReadWithChecking,
   asyncIoStateDiscard,
   asyncIoStateFinish,
@@ -16,22 +14,12 @@ import {
   asyncIoStateOldLength,
   asyncIoStateAbort,
   type AsyncIoState,
-  type CreateAsyncIoStateOptions,
   type IoStatus,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, rawServer, rawClient, withCollection } from './helpers/fixtures.js';
+import { deferred, statePair } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
-
-async function pair(t: ExecutionContext, options?: CreateAsyncIoStateOptions): Promise<{ state: AsyncIoState; peer: net.Socket }> {
-  const c = withCollection(t);
-  const accepted = deferred<net.Socket>();
-  const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
-  const client = await rawClient(t, port);
-  const state = createAsyncIoState(c, client, options);
-  return { state, peer: await accepted.promise };
-}
 
 /** One call of a read-with-checking callback, copied out. */
 interface Call {
@@ -95,7 +83,7 @@ function check(
 }
 
 test('kept bytes are seen again with oldLength = the previous end', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const c = check(state);
   peer.write('abc');
   const first = await c.next();
@@ -106,7 +94,7 @@ test('kept bytes are seen again with oldLength = the previous end', async (t) =>
 });
 
 test('discard drops a prefix, returns what stays buffered; the next call sees the rest', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   let left = -1;
   const c = check(state, (s, _call, i) => {
     if (i === 0) left = asyncIoStateDiscard(s, 2);
@@ -121,7 +109,7 @@ test('discard drops a prefix, returns what stays buffered; the next call sees th
 });
 
 test('finish with n drops n bytes and ends the read; the rest stays for a read-buffer', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   let left = -1;
   const c = check(state, (s) => {
     left = asyncIoStateFinish(s, 2);
@@ -137,7 +125,7 @@ test('finish with n drops n bytes and ends the read; the rest stays for a read-b
 });
 
 test('finish without n keeps every byte for the next read of any kind', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const c = check(state, (s) => {
     t.is(asyncIoStateFinish(s), 5);
   });
@@ -158,7 +146,7 @@ test('finish without n keeps every byte for the next read of any kind', async (t
 });
 
 test('finish inside the callback lets it start the next read at once', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const line = deferred<string>();
   const rest = deferred<string>();
   asyncIoStateReadWithChecking(state, (s, view, end) => {
@@ -179,7 +167,7 @@ test('finish inside the callback lets it start the next read at once', async (t)
 });
 
 test('maxRead limits the new bytes per call, and updates state.maxRead', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const ends: number[] = [];
   const olds: number[] = [];
   const done = deferred();
@@ -199,7 +187,7 @@ test('maxRead limits the new bytes per call, and updates state.maxRead', async (
 });
 
 test('maxRead limits new bytes also when the callback discards everything', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const seen: number[] = [];
   let total = 0;
   const done = deferred();
@@ -218,21 +206,21 @@ test('maxRead limits new bytes also when the callback discards everything', asyn
 });
 
 test("elementType 'signed-byte-8' hands an Int8Array; the default hands bytes", async (t) => {
-  const signed = await pair(t);
+  const signed = await statePair(t);
   const c1 = check(signed.state, (s) => asyncIoStateFinish(s), { elementType: 'signed-byte-8' });
   signed.peer.write(Buffer.of(0xff, 0x80, 0x7f));
   const call = await c1.next();
   t.true(call.view instanceof Int8Array);
   t.deepEqual(call.snapshot, [-1, -128, 127]);
 
-  const plain = await pair(t);
+  const plain = await statePair(t);
   const c2 = check(plain.state, (s) => asyncIoStateFinish(s), { elementType: 'unsigned-byte-8' });
   plain.peer.write(Buffer.of(0xff));
   const call2 = await c2.next();
   t.true(call2.view instanceof Uint8Array);
   t.deepEqual(call2.snapshot, [255]);
 
-  const chars = await pair(t);
+  const chars = await statePair(t);
   const c3 = check(chars.state, (s) => asyncIoStateFinish(s));
   chars.peer.write(Buffer.of(0xe9));
   const call3 = await c3.next();
@@ -241,7 +229,7 @@ test("elementType 'signed-byte-8' hands an Int8Array; the default hands bytes", 
 });
 
 test('EOF: one final call with status eof, even with end 0, then the read ends', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const c = check(state, () => {}, { errorCallback: () => t.fail('EOF is not an error') });
   peer.end();
   const call = await c.next();
@@ -254,7 +242,7 @@ test('EOF: one final call with status eof, even with end 0, then the read ends',
 });
 
 test('EOF after kept bytes: the final call still shows them', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const c = check(state);
   peer.write('abc');
   t.like(await c.next(), { text: 'abc', status: null });
@@ -265,7 +253,7 @@ test('EOF after kept bytes: the final call still shows them', async (t) => {
 });
 
 test('timeout: a final call with status timeout, then a new read resets it', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const c = check(state, () => {}, { timeout: 0.05, userInfo: 'checking' });
   t.is(state.userInfo, 'checking', 'userInfo given to the read updates the state');
   const call = await c.next();
@@ -278,7 +266,7 @@ test('timeout: a final call with status timeout, then a new read resets it', asy
 });
 
 test('an error: one final call to errorCallback (else to callback) with the error status', async (t) => {
-  const a = await pair(t);
+  const a = await statePair(t);
   const errors: Call[] = [];
   const failed = deferred();
   const c = check(a.state, () => {}, {
@@ -295,7 +283,7 @@ test('an error: one final call to errorCallback (else to callback) with the erro
   t.is((errors[0]!.status as NodeJS.ErrnoException).code, 'ECONNRESET');
   t.is(errors[0]!.text, 'abc');
 
-  const b = await pair(t);
+  const b = await statePair(t);
   const c2 = check(b.state);
   await new Promise((resolve) => setImmediate(resolve));
   b.peer.resetAndDestroy();
@@ -304,7 +292,7 @@ test('an error: one final call to errorCallback (else to callback) with the erro
 });
 
 test('past maxBufferedInput unconsumed bytes the read ends with ERR_COMMIO_BUFFER_OVERFLOW', async (t) => {
-  const { state, peer } = await pair(t, { maxBufferedInput: 100 });
+  const { state, peer } = await statePair(t, { maxBufferedInput: 100 });
   t.is(state.maxBufferedInput, 100);
   const failed = deferred<IoStatus>();
   const c = check(state, () => {}, { errorCallback: (s) => failed.resolve(s.readStatus) });
@@ -321,7 +309,7 @@ test('past maxBufferedInput unconsumed bytes the read ends with ERR_COMMIO_BUFFE
 });
 
 test('discarding keeps a steady stream under maxBufferedInput', async (t) => {
-  const { state, peer } = await pair(t, { maxBufferedInput: 1000 });
+  const { state, peer } = await statePair(t, { maxBufferedInput: 1000 });
   let total = 0;
   const done = deferred();
   asyncIoStateReadWithChecking(state, (s, _view, end) => {
@@ -339,7 +327,7 @@ test('discarding keeps a steady stream under maxBufferedInput', async (t) => {
 });
 
 test('discard and finish outside a read-with-checking callback throw ERR_COMMIO_NOT_IN_CALLBACK', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   t.throws(() => asyncIoStateDiscard(state, 0), { code: 'ERR_COMMIO_NOT_IN_CALLBACK' });
   t.throws(() => asyncIoStateFinish(state), { code: 'ERR_COMMIO_NOT_IN_CALLBACK' });
   // Not inside a read-buffer callback either.
@@ -358,7 +346,7 @@ test('discard and finish outside a read-with-checking callback throw ERR_COMMIO_
 });
 
 test('discarding more than the view holds is an invalid argument', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const done = deferred();
   asyncIoStateReadWithChecking(state, (s, _v, end) => {
     t.throws(() => asyncIoStateDiscard(s, end + 1), { code: 'ERR_COMMIO_INVALID_ARGUMENT' });
@@ -373,7 +361,7 @@ test('discarding more than the view holds is an invalid argument', async (t) => 
 });
 
 test('a second read while read-with-checking is active throws ERR_COMMIO_OPERATION_IN_PROGRESS', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const c = check(state, (s) => {
     t.throws(() => asyncIoStateReadWithChecking(s, () => {}), { code: 'ERR_COMMIO_OPERATION_IN_PROGRESS' });
     asyncIoStateFinish(s);
@@ -385,7 +373,7 @@ test('a second read while read-with-checking is active throws ERR_COMMIO_OPERATI
 });
 
 test('views never change after being handed out', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.setNoDelay(true);
   const kept: Call[] = [];
   const done = deferred();
@@ -411,7 +399,7 @@ test('views never change after being handed out', async (t) => {
 });
 
 test('an abort of read-with-checking gets (state, view, end) and may discard', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const c = check(state);
   peer.write('abcdef');
   await c.next();
@@ -425,7 +413,7 @@ test('an abort of read-with-checking gets (state, view, end) and may discard', a
 });
 
 test('a read-with-checking started right after an abort still sees the buffered bytes', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const first = check(state);
   peer.write('abc');
   await first.next();

@@ -3,10 +3,8 @@
  * (timeout reset, sticky eof and errors) on real loopback sockets against
  * plain `node:net` peers.
  */
-import test, { type ExecutionContext } from 'ava';
-import net from 'node:net';
+import test from 'ava';
 import {
-  createAsyncIoState,
   asyncIoStateReadBuffer,
   asyncIoStateWaitForInput,
   asyncIoStateGetBufferedData,
@@ -14,23 +12,12 @@ import {
   asyncIoStateReadStatus,
   closeAsyncIoState,
   type AsyncIoState,
-  type CreateAsyncIoStateOptions,
   type IoStatus,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, rawServer, rawClient, withCollection } from './helpers/fixtures.js';
+import { deferred, statePair } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
-
-/** A state on a client socket, and the raw server-side socket as its peer. */
-async function pair(t: ExecutionContext, options?: CreateAsyncIoStateOptions): Promise<{ state: AsyncIoState; peer: net.Socket }> {
-  const c = withCollection(t);
-  const accepted = deferred<net.Socket>();
-  const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
-  const client = await rawClient(t, port);
-  const state = createAsyncIoState(c, client, options);
-  return { state, peer: await accepted.promise };
-}
 
 /** Resolves on the next turn of Node's loop. */
 function turn(): Promise<void> {
@@ -65,7 +52,7 @@ function readBuffer(state: AsyncIoState, buffer: Uint8Array, options: { start?: 
 }
 
 test('read-buffer fills the range from many 1-byte TCP segments, calling back once', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.setNoDelay(true);
   const payload = Buffer.from('split across many small segments');
   const buffer = Buffer.alloc(payload.length + 4, 0x2e);
@@ -89,7 +76,7 @@ test('read-buffer fills the range from many 1-byte TCP segments, calling back on
 });
 
 test('the callback never runs inside the call that starts the read, even with the data already buffered', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.write('abcd');
   const first = await readBuffer(state, Buffer.alloc(1));
   t.is(first.count, 1);
@@ -106,7 +93,7 @@ test('the callback never runs inside the call that starts the read, even with th
 });
 
 test('EOF before the range is full: callback with the count so far and readStatus eof', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.end('abc');
   const result = await readBuffer(state, Buffer.alloc(10), { withErrorCallback: true });
   t.is(result.via, 'callback', 'EOF is not an error');
@@ -117,7 +104,7 @@ test('EOF before the range is full: callback with the count so far and readStatu
 });
 
 test('eof is sticky: a read started afterwards completes later, at once, with eof', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.end();
   const first = await readBuffer(state, Buffer.alloc(4));
   t.is(first.status, 'eof');
@@ -136,7 +123,7 @@ test('eof is sticky: a read started afterwards completes later, at once, with eo
 });
 
 test('bytes buffered before EOF are still read before eof is reported', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.end('hello');
   const first = await readBuffer(state, Buffer.alloc(2));
   t.is(first.count, 2);
@@ -148,7 +135,7 @@ test('bytes buffered before EOF are still read before eof is reported', async (t
 });
 
 test('read-buffer timeout: status timeout with the count so far, timeout kept; reset to null by the next read', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.write('abc');
   await readBuffer(state, Buffer.alloc(1));
   await until(() => state.bufferedDataLength === 2);
@@ -177,7 +164,7 @@ test('the read timeout bounds the time without progress: it restarts when bytes 
   const gapMs = 40;
   let best = 0;
   for (let attempt = 0; attempt < 4 && best < bytes; attempt++) {
-    const { state, peer } = await pair(t);
+    const { state, peer } = await statePair(t);
     peer.setNoDelay(true);
     const reading = readBuffer(state, Buffer.alloc(100), { timeout });
     const progress = { done: false };
@@ -195,7 +182,7 @@ test('the read timeout bounds the time without progress: it restarts when bytes 
 });
 
 test('a timeout of 0 means no limit, as null does', async (t) => {
-  const { state, peer } = await pair(t, { readTimeout: 0 });
+  const { state, peer } = await statePair(t, { readTimeout: 0 });
   const reading = readBuffer(state, Buffer.alloc(2), { timeout: 0 });
   await new Promise((resolve) => setTimeout(resolve, 30));
   peer.write('ok');
@@ -206,14 +193,14 @@ test('a timeout of 0 means no limit, as null does', async (t) => {
 });
 
 test('the state readTimeout applies to reads that give no timeout', async (t) => {
-  const { state } = await pair(t, { readTimeout: 0.05 });
+  const { state } = await statePair(t, { readTimeout: 0.05 });
   const result = await readBuffer(state, Buffer.alloc(1));
   t.is(result.status, 'timeout');
   t.is(result.count, 0);
 });
 
 test('a socket error goes to errorCallback when given, else to callback; errors are sticky', async (t) => {
-  const withError = await pair(t);
+  const withError = await statePair(t);
   const reading = readBuffer(withError.state, Buffer.alloc(10), { withErrorCallback: true });
   withError.peer.resetAndDestroy();
   const r1 = await reading;
@@ -221,7 +208,7 @@ test('a socket error goes to errorCallback when given, else to callback; errors 
   t.true(r1.status instanceof Error);
   t.is((r1.status as NodeJS.ErrnoException).code, 'ECONNRESET');
 
-  const without = await pair(t);
+  const without = await statePair(t);
   const reading2 = readBuffer(without.state, Buffer.alloc(10));
   without.peer.resetAndDestroy();
   const r2 = await reading2;
@@ -242,7 +229,7 @@ test('a socket error goes to errorCallback when given, else to callback; errors 
 });
 
 test('a second read operation while one is active throws ERR_COMMIO_OPERATION_IN_PROGRESS', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const reading = readBuffer(state, Buffer.alloc(2));
   t.throws(() => asyncIoStateReadBuffer(state, Buffer.alloc(1), () => {}), { code: 'ERR_COMMIO_OPERATION_IN_PROGRESS' });
   t.throws(() => asyncIoStateWaitForInput(state, () => {}), { code: 'ERR_COMMIO_OPERATION_IN_PROGRESS' });
@@ -252,14 +239,14 @@ test('a second read operation while one is active throws ERR_COMMIO_OPERATION_IN
 });
 
 test('an empty range completes later with count 0', async (t) => {
-  const { state } = await pair(t);
+  const { state } = await statePair(t);
   const result = await readBuffer(state, Buffer.alloc(4), { start: 2, end: 2 });
   t.is(result.count, 0);
   t.is(result.status, null);
 });
 
 test('read-buffer into an Int8Array', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.write(Buffer.of(0xff, 0x01));
   const target = new Int8Array(2);
   const done = deferred<number>();
@@ -272,7 +259,7 @@ test('read-buffer into an Int8Array', async (t) => {
 });
 
 test('wait-for-input calls back once bytes arrive, and leaves them buffered', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const done = deferred<AsyncIoState>();
   asyncIoStateWaitForInput(state, (s) => done.resolve(s));
   await turn();
@@ -287,7 +274,7 @@ test('wait-for-input calls back once bytes arrive, and leaves them buffered', as
 });
 
 test('wait-for-input with bytes already buffered completes later, not inside the call', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.write('abc');
   await readBuffer(state, Buffer.alloc(1));
   await until(() => state.bufferedDataLength === 2);
@@ -303,7 +290,7 @@ test('wait-for-input with bytes already buffered completes later, not inside the
 });
 
 test('wait-for-input timeout sets timeout, keeps the timeout, and the next operation resets it', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const done = deferred<IoStatus>();
   asyncIoStateWaitForInput(state, (s) => done.resolve(s.readStatus), { timeout: 0.05, userInfo: 'waiting' });
   t.is(await done.promise, 'timeout');
@@ -317,13 +304,13 @@ test('wait-for-input timeout sets timeout, keeps the timeout, and the next opera
 });
 
 test('wait-for-input reports EOF and errors', async (t) => {
-  const a = await pair(t);
+  const a = await statePair(t);
   const eof = deferred<IoStatus>();
   asyncIoStateWaitForInput(a.state, (s) => eof.resolve(s.readStatus));
   a.peer.end();
   t.is(await eof.promise, 'eof');
 
-  const b = await pair(t);
+  const b = await statePair(t);
   const failed = deferred<IoStatus>();
   asyncIoStateWaitForInput(b.state, (s) => failed.resolve(s.readStatus));
   await turn();
@@ -333,7 +320,7 @@ test('wait-for-input reports EOF and errors', async (t) => {
 });
 
 test('getBufferedData moves buffered bytes out; bufferedDataLength counts them', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.write('0123456789');
   await readBuffer(state, Buffer.alloc(4));
   await until(() => state.bufferedDataLength === 6);
@@ -349,7 +336,7 @@ test('getBufferedData moves buffered bytes out; bufferedDataLength counts them',
 });
 
 test('buffered bytes survive close: close returns their count and getBufferedData still reads them', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   peer.write('keep these');
   await readBuffer(state, Buffer.alloc(5));
   await until(() => state.bufferedDataLength === 5);
@@ -364,7 +351,7 @@ test('buffered bytes survive close: close returns their count and getBufferedDat
 });
 
 test('with no read active the state reads ahead a bounded amount, then the peer is held back', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   // Start one read so the socket flows, then stop reading.
   peer.write('x');
   await readBuffer(state, Buffer.alloc(1));

@@ -2,7 +2,7 @@
  * States: creation around raw sockets, defaults and settable properties,
  * addresses, the LispWorks reader functions, and debug logging.
  */
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import net from 'node:net';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,21 +37,12 @@ import {
   AsyncIoState,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, rawServer, rawClient, readBytes, withCollection } from './helpers/fixtures.js';
+import { deferred, rawClient, readBytes, statePair, withCollection } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
 
-async function pair(t: ExecutionContext, options?: Parameters<typeof createAsyncIoState>[2]): Promise<{ state: AsyncIoState; peer: net.Socket; socket: net.Socket }> {
-  const c = withCollection(t);
-  const accepted = deferred<net.Socket>();
-  const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
-  const socket = await rawClient(t, port);
-  const state = createAsyncIoState(c, socket, options);
-  return { state, peer: await accepted.promise, socket };
-}
-
 test('createAsyncIoState wraps a raw socket with the documented defaults', async (t) => {
-  const { state, socket } = await pair(t);
+  const { state, socket } = await statePair(t);
   t.true(state instanceof AsyncIoState);
   t.is(state.object, socket);
   t.is(state.name, null);
@@ -74,7 +65,7 @@ test('createAsyncIoState wraps a raw socket with the documented defaults', async
 
 test('createAsyncIoState applies its options', async (t) => {
   const info = { mine: true };
-  const { state } = await pair(t, {
+  const { state } = await statePair(t, {
     name: 'named',
     userInfo: info,
     readTimeout: 1.5,
@@ -94,7 +85,7 @@ test('createAsyncIoState applies its options', async (t) => {
 });
 
 test('the state wraps the socket only: bytes the program wrote before still arrive, and the state reads what follows', async (t) => {
-  const { state, peer, socket } = await pair(t);
+  const { state, peer, socket } = await statePair(t);
   const arrived = readBytes(peer, 6);
   socket.write('before');
   t.is((await arrived).toString(), 'before');
@@ -105,7 +96,7 @@ test('the state wraps the socket only: bytes the program wrote before still arri
 });
 
 test('writable properties: name, userInfo, timeouts, maxRead and the limits; bad values throw', async (t) => {
-  const { state } = await pair(t);
+  const { state } = await statePair(t);
   state.name = 'renamed';
   state.userInfo = 42;
   state.readTimeout = 0.5;
@@ -145,20 +136,20 @@ test('writable properties: name, userInfo, timeouts, maxRead and the limits; bad
 });
 
 test('addresses are { address, port, family } objects; peerAddress is the other end; what was read before close survives it', async (t) => {
-  const { state, socket, peer } = await pair(t);
+  const { state, socket, peer } = await statePair(t);
   t.deepEqual(state.address, { address: '127.0.0.1', port: socket.localPort, family: 'IPv4' });
   t.deepEqual(state.peerAddress, { address: '127.0.0.1', port: peer.localPort, family: 'IPv4' });
   // Asked before closing: still known afterwards.
   closeAsyncIoState(state);
   t.deepEqual(state.address, { address: '127.0.0.1', port: peer.remotePort, family: 'IPv4' });
   t.deepEqual(state.peerAddress, { address: '127.0.0.1', port: peer.localPort, family: 'IPv4' });
-  const other = await pair(t);
+  const other = await statePair(t);
   // Never asked before closing: addresses are read on demand, not at close, so they are unknown.
   closeAsyncIoState(other.state);
   t.is(other.state.address, null);
   t.is(other.state.peerAddress, null);
   // Asking one before close keeps that one only.
-  const third = await pair(t);
+  const third = await statePair(t);
   const local = third.state.address;
   closeAsyncIoState(third.state);
   t.deepEqual(third.state.address, local);
@@ -217,8 +208,8 @@ test('states made from the same settings each keep their own limits when one is 
   t.like(a, { readTimeout: 1, maxRead: 7, maxQueuedOutput: 2000, writeTimeout: 0.5, maxBufferedInput: 3000, maxQueuedMessages: 9 });
   t.like(b, { readTimeout: 5, maxRead: 65536, maxQueuedOutput: 1000, writeTimeout: null, maxQueuedMessages: 1024 });
   // Plain defaults are shared too: changing one state's leaves another's.
-  const x = await pair(t);
-  const y = await pair(t);
+  const x = await statePair(t);
+  const y = await statePair(t);
   x.state.readTimeout = 2;
   x.state.maxRead = 5;
   t.is(y.state.readTimeout, null);

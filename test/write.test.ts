@@ -2,10 +2,9 @@
  * Writing: completion callbacks, queued output, the output cap, write
  * timeouts, and output batched within one pass of the loop.
  */
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import net from 'node:net';
 import {
-  createAsyncIoState,
   createAndRunWaitStateCollection,
   waitStateCollectionStopLoop,
   applyInWaitStateCollectionProcess,
@@ -14,23 +13,12 @@ import {
   asyncIoStateShutdown,
   closeAsyncIoState,
   type AsyncIoState,
-  type CreateAsyncIoStateOptions,
   type IoStatus,
-  type WaitStateCollection,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, rawServer, rawClient, readBytes, withCollection } from './helpers/fixtures.js';
+import { deferred, readBytes, statePair, withCollection } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
-
-async function pair(t: ExecutionContext, options?: CreateAsyncIoStateOptions, collection?: WaitStateCollection): Promise<{ state: AsyncIoState; peer: net.Socket }> {
-  const c = collection ?? withCollection(t);
-  const accepted = deferred<net.Socket>();
-  const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
-  const client = await rawClient(t, port);
-  const state = createAsyncIoState(c, client, options);
-  return { state, peer: await accepted.promise };
-}
 
 interface WriteResult {
   buffer: Uint8Array;
@@ -48,7 +36,7 @@ function write(state: AsyncIoState, buffer: Uint8Array, options: { start?: numbe
 }
 
 test('the callback gets (state, buffer, count) once the bytes are handed to the kernel', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const buffer = Buffer.from('..hello..');
   const arrived = readBytes(peer, 5);
   let calls = 0;
@@ -68,7 +56,7 @@ test('the callback gets (state, buffer, count) once the bytes are handed to the 
 });
 
 test('an Int8Array and an empty range can be written', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const arrived = readBytes(peer, 2);
   const signed = new Int8Array([-1, 65]);
   const done = deferred<number>();
@@ -84,7 +72,7 @@ test('an Int8Array and an empty range can be written', async (t) => {
 });
 
 test('without queueOutput a second write while one is in flight throws ERR_COMMIO_OPERATION_IN_PROGRESS', async (t) => {
-  const { state } = await pair(t);
+  const { state } = await statePair(t);
   t.false(state.queueOutput);
   const first = write(state, Buffer.from('one'));
   t.throws(() => asyncIoStateWriteBuffer(state, Buffer.from('two'), () => {}), { code: 'ERR_COMMIO_OPERATION_IN_PROGRESS' });
@@ -94,7 +82,7 @@ test('without queueOutput a second write while one is in flight throws ERR_COMMI
 });
 
 test('with queueOutput writes queue and complete in order, each with its own callback', async (t) => {
-  const { state, peer } = await pair(t, { queueOutput: true });
+  const { state, peer } = await statePair(t, { queueOutput: true });
   const order: number[] = [];
   const parts = Array.from({ length: 50 }, (_, i) => Buffer.from(`<${i}>`));
   const total = parts.reduce((n, p) => n + p.length, 0);
@@ -113,7 +101,7 @@ test('with queueOutput writes queue and complete in order, each with its own cal
 
 test('writes batched in one pass of the loop arrive intact and in order', async (t) => {
   const c = withCollection(t);
-  const { state, peer } = await pair(t, { queueOutput: true }, c);
+  const { state, peer } = await statePair(t, { queueOutput: true }, c);
   const parts = Array.from({ length: 200 }, (_, i) => Buffer.from(`[${i}:${'x'.repeat(i % 17)}]`));
   const expected = Buffer.concat(parts);
   const arrived = readBytes(peer, expected.length);
@@ -134,7 +122,7 @@ test('writes batched in one pass of the loop arrive intact and in order', async 
 test('a write from a callback of another collection is flushed when that pass ends', async (t) => {
   const writer = withCollection(t, 'writer');
   const owner = withCollection(t, 'owner');
-  const { state, peer } = await pair(t, {}, owner);
+  const { state, peer } = await statePair(t, {}, owner);
   const arrived = readBytes(peer, 5);
   const completed = deferred<number>();
   applyInWaitStateCollectionProcess(writer, () => {
@@ -146,7 +134,7 @@ test('a write from a callback of another collection is flushed when that pass en
 
 test('a write and a keep-alive close in the same pass: the socket handed back is not left corked', async (t) => {
   const c = withCollection(t);
-  const { state, peer } = await pair(t, {}, c);
+  const { state, peer } = await statePair(t, {}, c);
   const socket = state.object as net.Socket;
   const arrived = readBytes(peer, 6);
   const closed = deferred();
@@ -161,7 +149,7 @@ test('a write and a keep-alive close in the same pass: the socket handed back is
 });
 
 test('maxQueuedOutput: a write past the cap fails with ERR_COMMIO_OUTPUT_OVERFLOW (sticky), to errorCallback else callback', async (t) => {
-  const { state, peer } = await pair(t, { queueOutput: true, maxQueuedOutput: 100 });
+  const { state, peer } = await statePair(t, { queueOutput: true, maxQueuedOutput: 100 });
   peer.pause();
   t.is(state.maxQueuedOutput, 100);
   const first = write(state, Buffer.alloc(80));
@@ -182,7 +170,7 @@ test('maxQueuedOutput: a write past the cap fails with ERR_COMMIO_OUTPUT_OVERFLO
 });
 
 test('a single write larger than maxQueuedOutput is accepted when nothing is pending', async (t) => {
-  const { state, peer } = await pair(t, { queueOutput: true, maxQueuedOutput: 10 });
+  const { state, peer } = await statePair(t, { queueOutput: true, maxQueuedOutput: 10 });
   const arrived = readBytes(peer, 1000);
   const r = await write(state, Buffer.alloc(1000, 9));
   t.is(r.count, 1000);
@@ -192,7 +180,7 @@ test('a single write larger than maxQueuedOutput is accepted when nothing is pen
 
 test('maxQueuedOutput bounds memory with a peer that never reads', async (t) => {
   const cap = 1024 * 1024;
-  const { state, peer } = await pair(t, { queueOutput: true, maxQueuedOutput: cap });
+  const { state, peer } = await statePair(t, { queueOutput: true, maxQueuedOutput: cap });
   peer.pause();
   const chunk = Buffer.alloc(64 * 1024);
   let accepted = 0;
@@ -209,7 +197,7 @@ test('maxQueuedOutput bounds memory with a peer that never reads', async (t) => 
 });
 
 test('write timeout with a peer that never reads: writeStatus timeout and the count written so far', async (t) => {
-  const { state, peer } = await pair(t, { maxQueuedOutput: 64 * 1024 * 1024 });
+  const { state, peer } = await statePair(t, { maxQueuedOutput: 64 * 1024 * 1024 });
   peer.pause();
   const big = Buffer.alloc(32 * 1024 * 1024);
   const r = await write(state, big, { timeout: 0.2, withErrorCallback: true });
@@ -225,7 +213,7 @@ test('write timeout with a peer that never reads: writeStatus timeout and the co
 });
 
 test('queued writes behind a stuck one each time out in turn', async (t) => {
-  const { state, peer } = await pair(t, { queueOutput: true, writeTimeout: 0.1, maxQueuedOutput: 64 * 1024 * 1024 });
+  const { state, peer } = await statePair(t, { queueOutput: true, writeTimeout: 0.1, maxQueuedOutput: 64 * 1024 * 1024 });
   peer.pause();
   const results = await Promise.all([write(state, Buffer.alloc(16 * 1024 * 1024)), write(state, Buffer.from('a')), write(state, Buffer.from('b'))]);
   t.deepEqual(results.map((r) => r.count).slice(1), [0, 0]);
@@ -233,7 +221,7 @@ test('queued writes behind a stuck one each time out in turn', async (t) => {
 });
 
 test('a write after the peer reset reports the error status', async (t) => {
-  const { state, peer } = await pair(t);
+  const { state, peer } = await statePair(t);
   const closed = deferred();
   (state.object as net.Socket).once('close', () => closed.resolve());
   peer.resetAndDestroy();
@@ -251,7 +239,7 @@ test('a write after the peer reset reports the error status', async (t) => {
 });
 
 test('a write after shutdown(output) fails with EPIPE', async (t) => {
-  const { state } = await pair(t);
+  const { state } = await statePair(t);
   t.is(asyncIoStateShutdown(state, 'output'), true);
   const r = await write(state, Buffer.from('late'), { withErrorCallback: true });
   t.is(r.via, 'errorCallback');
@@ -259,14 +247,14 @@ test('a write after shutdown(output) fails with EPIPE', async (t) => {
 });
 
 test('userInfo given to a write updates the state', async (t) => {
-  const { state } = await pair(t);
+  const { state } = await statePair(t);
   await new Promise<void>((resolve) => asyncIoStateWriteBuffer(state, Buffer.from('x'), () => resolve(), { userInfo: { id: 7 } }));
   t.deepEqual(state.userInfo, { id: 7 });
 });
 
 test('a write on a state of a stopped collection throws ERR_COMMIO_STATE_CLOSED', async (t) => {
   const c = createAndRunWaitStateCollection('stopped');
-  const { state } = await pair(t, {}, c);
+  const { state } = await statePair(t, {}, c);
   waitStateCollectionStopLoop(c);
   t.true(state.closed);
   t.throws(() => asyncIoStateWriteBuffer(state, Buffer.from('x'), () => {}), { code: 'ERR_COMMIO_STATE_CLOSED' });

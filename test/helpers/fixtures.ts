@@ -3,7 +3,10 @@ import net from 'node:net';
 import type { ExecutionContext } from 'ava';
 import {
   createAndRunWaitStateCollection,
+  createAsyncIoState,
   waitStateCollectionStopLoop,
+  type AsyncIoState,
+  type CreateAsyncIoStateOptions,
   type WaitStateCollection,
   type Handler,
 } from '@commio/core';
@@ -75,4 +78,22 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/**
+ * A state made with `createAsyncIoState` on a raw client socket, and the raw
+ * server-side socket as its peer; in `collection`, or in a fresh one stopped
+ * when the test ends.
+ */
+export async function statePair(
+  t: ExecutionContext,
+  options?: CreateAsyncIoStateOptions,
+  collection?: WaitStateCollection,
+): Promise<{ state: AsyncIoState; peer: net.Socket; socket: net.Socket; c: WaitStateCollection }> {
+  const c = collection ?? withCollection(t);
+  const accepted = deferred<net.Socket>();
+  const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
+  const socket = await rawClient(t, port);
+  const state = createAsyncIoState(c, socket, options);
+  return { state, peer: await accepted.promise, socket, c };
 }
