@@ -52,6 +52,17 @@ async function plainServer(t: import('ava').ExecutionContext, c: WaitStateCollec
   };
 }
 
+/** A commio client state connected to a commio server state, both plain, in a fresh collection. */
+async function statePairOverTcp(t: import('ava').ExecutionContext): Promise<{ c: WaitStateCollection; client: AsyncIoState; srv: AsyncIoState }> {
+  const c = withCollection(t);
+  const server = await plainServer(t, c);
+  const connected = deferred<AsyncIoState>();
+  const client = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', server.port, (s, f) => (f === null ? connected.resolve(s) : connected.reject(f)));
+  t.teardown(() => closeAsyncIoState(client));
+  await connected.promise;
+  return { c, client, srv: await server.next() };
+}
+
 function attach(state: AsyncIoState, options: Parameters<typeof asyncIoStateAttachSsl>[2]): Promise<Error | null> {
   const done = deferred<Error | null>();
   asyncIoStateAttachSsl(state, (_s, failure) => done.resolve(failure), options);
@@ -118,13 +129,7 @@ async function sendChunks(state: AsyncIoState, bytes: Buffer): Promise<void> {
 }
 
 test('STARTTLS and back between two commio states: exact byte accounting in both directions', async (t) => {
-  const c = withCollection(t);
-  const server = await plainServer(t, c);
-  const connected = deferred<AsyncIoState>();
-  const client = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', server.port, (s, f) => (f === null ? connected.resolve(s) : connected.reject(f)));
-  t.teardown(() => closeAsyncIoState(client));
-  await connected.promise;
-  const srv = await server.next();
+  const { client, srv } = await statePairOverTcp(t);
 
   // A loop of read-with-checking calls that consume everything until n bytes came.
   const readN = (state: AsyncIoState, n: number): Promise<Buffer> =>
@@ -186,13 +191,7 @@ test('STARTTLS and back between two commio states: exact byte accounting in both
 });
 
 test("sslSide 'both': attach without a handshake, choose the role, then asyncIoStateHandshake", async (t) => {
-  const c = withCollection(t);
-  const server = await plainServer(t, c);
-  const connected = deferred<AsyncIoState>();
-  const client = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', server.port, (s, f) => (f === null ? connected.resolve(s) : connected.reject(f)));
-  t.teardown(() => closeAsyncIoState(client));
-  await connected.promise;
-  const srv = await server.next();
+  const { client, srv } = await statePairOverTcp(t);
   t.is(await attach(srv, { sslSide: 'both', sslCtx: serverCtx() }), null);
   t.is(srv.sslSide, 'both');
   t.is(srv.ssl, null);
@@ -215,13 +214,7 @@ test("sslSide 'both': attach without a handshake, choose the role, then asyncIoS
 });
 
 test('attach on a busy state throws; detach of accept-made TLS is unsupported; detach without TLS just calls back', async (t) => {
-  const c = withCollection(t);
-  const server = await plainServer(t, c);
-  const connected = deferred<AsyncIoState>();
-  const client = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', server.port, (s, f) => (f === null ? connected.resolve(s) : connected.reject(f)));
-  t.teardown(() => closeAsyncIoState(client));
-  await connected.promise;
-  const srv = await server.next();
+  const { c, client, srv } = await statePairOverTcp(t);
   asyncIoStateReadWithChecking(srv, () => {});
   t.throws(() => asyncIoStateAttachSsl(srv, () => {}, { sslCtx: serverCtx() }), { code: 'ERR_COMMIO_OPERATION_IN_PROGRESS' });
   t.is(srv.sslSide, null);
