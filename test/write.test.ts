@@ -5,6 +5,7 @@
 import test from 'ava';
 import net from 'node:net';
 import {
+  asyncIoStateReadBuffer,
   createAndRunWaitStateCollection,
   waitStateCollectionStopLoop,
   applyInWaitStateCollectionProcess,
@@ -97,6 +98,27 @@ test('with queueOutput writes queue and complete in order, each with its own cal
   await Promise.all(all);
   t.deepEqual(order, parts.map((_, i) => i));
   t.is((await arrived).toString(), parts.join(''));
+});
+
+test('writes made in a callback run for an event complete in order (a lone write and a corked one after it)', async (t) => {
+  const { state, peer } = await statePair(t, { queueOutput: true });
+  const order: string[] = [];
+  const done = deferred();
+  const arrived = readBytes(peer, 6);
+  // The read callback runs straight from the socket's data event; in it the
+  // first write goes out at once and the second is corked until the pass ends.
+  asyncIoStateReadBuffer(state, Buffer.alloc(1), (s) => {
+    for (const name of ['first', 'second', 'third']) {
+      asyncIoStateWriteBuffer(s, Buffer.from(name.slice(0, 2)), () => {
+        order.push(name);
+        if (order.length === 3) done.resolve();
+      });
+    }
+  });
+  peer.write('x');
+  await done.promise;
+  t.deepEqual(order, ['first', 'second', 'third']);
+  t.is((await arrived).toString(), 'fiseth');
 });
 
 test('writes batched in one pass of the loop arrive intact and in order', async (t) => {

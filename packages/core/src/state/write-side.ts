@@ -2,12 +2,16 @@
  * The write direction of a state: writes in flight, their callbacks, the
  * output cap and the write timeout.
  *
- * Each write is handed to the socket at once (Node keeps their order); its
- * callback runs when Node reports the bytes handed to the kernel. Writes
- * started during one pass of the collection's loop are corked and flushed
- * together when the pass ends, so many small writes become one `writev`.
- * Bytes already handed to the socket cannot be recalled: an abort or a
- * timeout silences their callbacks, but they may still be sent.
+ * Each write is handed to the socket at once (Node keeps their order). From
+ * the second write in one pass of the collection's loop on, writes are
+ * corked and flushed together when the pass ends (one `writev`). A write
+ * completes when its bytes reached the kernel: a lone plain-TCP write the
+ * kernel takes at once is seen as done right away, any other when Node
+ * reports it. Either signal queues one completion through the collection,
+ * which takes the oldest write when it runs, so callbacks always run in the
+ * order the writes were made. Bytes already handed to the socket cannot be
+ * recalled: an abort or a timeout silences their callbacks, but they may
+ * still be sent.
  */
 import type { AsyncIoState } from './async-io-state.js';
 import { OutputOverflowError } from '../errors.js';
@@ -39,9 +43,12 @@ const DONE: WriteRecord = scratchRecord();
 /** Written behind a write the kernel did not take at once: its callback says that write is done. */
 const MARKER = new Uint8Array(0);
 
-/** Completes a write the kernel took (or refused) at once (queued by `write`; runs as a callback of the state). */
-function completeHandedOver(writer: WriteSide, failure: Error | null): void {
-  writer.handedOver(failure);
+/**
+ * Completes the oldest write in flight (a callback of the state, queued in
+ * the order the completion signals came, which is the order of the writes).
+ */
+function completeOldest(writer: WriteSide, failure: Error | null): void {
+  writer.completeOldest(failure);
 }
 
 /** True when Node holds no bytes of this socket's writes (all handed to the kernel, or failed). */
@@ -152,7 +159,7 @@ export class WriteSide {
       // complete in order, so either way the oldest record is the one done.
       socket.write(bytes);
       // Taken at once, or refused at once (then the socket shows the error).
-      if (nothingPending(socket)) state.collection.post(state, completeHandedOver, this, socket.errored, undefined, undefined);
+      if (nothingPending(socket)) state.collection.post(state, completeOldest, this, socket.errored, undefined, undefined);
       else socket.write(MARKER, (this.#onWritten ??= this.#written.bind(this)));
     }
     if (state.writeTimeout !== null && state.writeTimeout > 0 && this.#live === 1) this.#armTimer(state.writeTimeout);
@@ -167,17 +174,18 @@ export class WriteSide {
     if (socket !== null) socket.uncork();
   }
 
+  /**
+   * Node reports a write done. The oldest write is taken when the completion
+   * runs, not now: a completion queued earlier (a write the kernel took at
+   * once) must take the older write first.
+   */
   #written(error?: Error | null): void {
-    this.#complete(error, false);
+    const state = this.#state;
+    state.collection.dispatch(state, completeOldest, this, error ?? null, undefined, undefined);
   }
 
-  /** @internal The oldest write was handed to the kernel (or failed) within the call that started it. */
-  handedOver(failure: Error | null): void {
-    this.#complete(failure, true);
-  }
-
-  /** Completes the oldest write; `direct`: already running as a callback of the state. */
-  #complete(error: Error | null | undefined, direct: boolean): void {
+  /** @internal Completes the oldest write in flight; runs as a callback of the state (see `completeOldest`). */
+  completeOldest(error: Error | null): void {
     const record = DONE;
     if (!this.#queue.shiftInto(record)) return;
     const state = this.#state;
@@ -193,9 +201,7 @@ export class WriteSide {
     // Progress: the next write gets a whole writeTimeout.
     if (this.#live > 0 && this.#timer !== null) this.#timer.refresh();
     if (silenced || state.closed) return;
-    const count = error != null ? 0 : record.length;
-    if (direct) deliverBufferCallback(state, callback, buffer, count);
-    else state.collection.dispatch(state, deliverBufferCallback, state, callback, buffer, count);
+    deliverBufferCallback(state, callback, buffer, error != null ? 0 : record.length);
   }
 
   #armTimer(seconds: number): void {
