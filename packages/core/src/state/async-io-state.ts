@@ -473,19 +473,19 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
     const socket = this.socket;
     if (socket !== null) {
       if (keepAlive) {
+        // Handed back as it is: Node.js cannot take TLS off a socket
+        // synchronously, so a TLS session stays up and `state.ssl` still
+        // gives it (asyncIoStateDetachSsl first for plain text).
         this.detachTransport();
         socket.on('error', ignoreError);
       } else {
-        // Destroyed below: the shared listeners find no state and do nothing,
-        // so removing them would be work for nothing.
+        // The shared listeners find no state and do nothing, so removing
+        // them before the destroy would be work for nothing.
         (socket as SocketWithState)[kState] = undefined;
         this.socket = null;
         this.reader.transportDetached();
+        socket.destroy();
       }
-      // With keep-alive the connection is handed back as it is: Node.js cannot
-      // take TLS off a socket synchronously, so a TLS session stays up and
-      // `state.ssl` still gives it (asyncIoStateDetachSsl first for plain text).
-      if (!keepAlive) socket.destroy();
     }
     this.udp?.close(keepAlive);
     if (!keepAlive) this.tls = null;
