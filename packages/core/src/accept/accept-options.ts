@@ -19,10 +19,11 @@ import {
 import { resolveStateSettings } from '../options/state-options.js';
 import { resolveService } from '../options/service.js';
 import type { StateSettings } from '../state/async-io-state.js';
-import type { AcceptTlsOptions } from '../tls/tls-options.js';
+import type { AcceptTlsOptions } from './accept-tls-options.js';
 
-/** Which IP versions a listening socket takes: `false` IPv4, `true` IPv6 only, `'both'` dual stack, `'any'` the system's choice. */
-export type Ipv6Choice = 'any' | 'both' | boolean;
+import type { Ipv6Choice } from './listen-targets.js';
+
+export type { Ipv6Choice } from './listen-targets.js';
 
 /** Options of acceptTcpConnectionsCreatingAsyncIoStates. */
 export interface AcceptOptions extends AcceptTlsOptions {

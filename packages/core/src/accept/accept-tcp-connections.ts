@@ -13,7 +13,7 @@
 import type net from 'node:net';
 import { logger } from '../debug.js';
 import { BindFailedError, toError, UnsupportedError } from '../errors.js';
-import { bindAcceptTls, prepareAcceptTls } from '../tls/accept-tls.js';
+import { bindAcceptTls, prepareAcceptTls } from './accept-tls.js';
 import { checkCollection, type WaitStateCollection } from '../collection/wait-state-collection.js';
 import { checkFunction, checkOptions } from '../options/validate.js';
 import { ACCEPT_KEYS, resolveAcceptSettings, type AcceptOptions, type AcceptSettings } from './accept-options.js';

@@ -14,7 +14,9 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
-import type { Ipv6Choice } from './accept-options.js';
+
+/** Which IP versions a listening socket takes: `false` IPv4, `true` IPv6 only, `'both'` dual stack, `'any'` the system's choice. */
+export type Ipv6Choice = 'any' | 'both' | boolean;
 
 /** One socket to bind. */
 export interface ListenTarget {
