@@ -94,13 +94,13 @@ test.serial('a client TLS socket commio makes: _start runs the handshake, verify
     const socket = new tls.TLSSocket(raw, { isServer: false, secureContext: tls.createSecureContext(trusted ? { ca: pair.cert } : {}) });
     socket.on('error', () => {});
     t.teardown(() => socket.destroy());
-    socket.setServername('localhost');
+    (socket as tls.TLSSocket & { setServername(name: string): void }).setServername('localhost');
     const secure = new Promise<void>((resolve) => socket.once('secure', () => resolve()));
     t.true(startClientHandshake(socket), 'TLSSocket#_start');
     await secure;
     const problem = peerChainError(socket);
     if (trusted) t.is(problem, null, 'a trusted chain verifies');
-    else t.is((problem as NodeJS.ErrnoException | null)?.code, 'DEPTH_ZERO_SELF_SIGNED_CERT', 'an untrusted one does not');
+    else t.like(problem, { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, 'an untrusted one does not');
     releaseTlsControl(socket);
     socket.destroy();
   }
