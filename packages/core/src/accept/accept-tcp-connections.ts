@@ -18,6 +18,7 @@ import { checkCollection, type WaitStateCollection } from '../collection/wait-st
 import { checkFunction, checkOptions } from '../options/validate.js';
 import { ACCEPT_KEYS, resolveAcceptSettings, type AcceptOptions, type AcceptSettings } from './accept-options.js';
 import { AcceptingHandle, type ConnectionFunction } from './accepting-handle.js';
+import { acceptConnection } from './hand-over.js';
 import { adoptDescriptor, adoptServer, bindServers, type BoundServer, type ServerConfig } from './bind-servers.js';
 import { Listener } from './listener.js';
 import { LookupFailure, planTargets, planWithoutLookup, type ListenTarget } from './listen-targets.js';
@@ -127,7 +128,7 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
     throw new UnsupportedError('maxConnections needs a socket commio can pause: Node.js cannot pause a net.Server it bound itself (give the port, or { fd }, instead)');
   }
 
-  const handle = new AcceptingHandle(c, settings, fn);
+  const handle = new AcceptingHandle(c, settings, fn, acceptConnection);
   bindAcceptTls(handle, acceptTls);
   c.addMember(handle);
   const signal = handle.setupSignal;
