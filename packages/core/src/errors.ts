@@ -147,3 +147,44 @@ export function errorCode(error: unknown): string | undefined {
 export function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
+
+/** What an `OsError` carries besides its message. */
+export interface OsErrorDetails {
+  /** The OS error code, for example `EADDRINUSE`, `ENOTSOCK`, `ENOTFOUND`. */
+  code: string;
+  /** libuv's (negative) error number, when there is one. */
+  errno?: number;
+  /** The call that failed: `bind`, `listen`, `getaddrinfo`. */
+  syscall: string;
+  /** The address (or `fd N`) the call was about. */
+  address?: string;
+  /** The port the call was about. */
+  port?: number;
+}
+
+/**
+ * An operating-system error that commio reports itself, where it calls the
+ * OS through Node.js internals rather than a public API that would make the
+ * error (binding and listening through the server-handle factory, adopting a
+ * descriptor, a host name that resolves to no address). Shaped like Node's
+ * own system errors (`code`, `errno`, `syscall`, `address`, `port`). Not a
+ * `CommioError`: it is the `cause` of one (`BindFailedError`,
+ * `BindTimeoutError`), and its `code` is the OS's.
+ */
+export class OsError extends Error {
+  readonly code: string;
+  readonly errno: number | undefined;
+  readonly syscall: string;
+  readonly address: string | undefined;
+  readonly port: number | undefined;
+
+  constructor(message: string, details: OsErrorDetails) {
+    super(message);
+    this.name = 'OsError';
+    this.code = details.code;
+    this.errno = details.errno;
+    this.syscall = details.syscall;
+    this.address = details.address;
+    this.port = details.port;
+  }
+}

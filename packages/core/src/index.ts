@@ -126,8 +126,9 @@ export {
 export type { AttachSslOptions, SslCallback } from './tls/state-ssl.js';
 export type { SslCtx, SslSideChoice, SslContextOptions, CtxConfigureCallback, SslConfigureCallback } from './tls/tls-setup.js';
 export { DEFAULT_HANDSHAKE_TIMEOUT } from './tls/tls-setup.js';
-export type { ConnectTlsOptions, AcceptTlsOptions } from './tls/tls-options.js';
-export type { SslErrorCallback } from './tls/accept-tls.js';
+export type { ConnectTlsOptions } from './tls/tls-options.js';
+export type { AcceptTlsOptions } from './accept/accept-tls-options.js';
+export type { SslErrorCallback } from './accept/accept-tls.js';
 export { SSL_CONTEXT, isSslAbstractContext } from './tls/ssl-context.js';
 export type { SslAbstractContext, SslConnectionSettings, SniCallback } from './tls/ssl-context.js';
 export { MIN_TLS_VERSION, MODERN_CIPHERS, SECURE_OPTIONS } from './tls/modern-defaults.js';

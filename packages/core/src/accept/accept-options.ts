@@ -18,11 +18,12 @@ import {
 } from '../options/validate.js';
 import { resolveStateSettings } from '../options/state-options.js';
 import { resolveService } from '../options/service.js';
-import type { StateSettings } from '../state/async-io-state.js';
-import type { AcceptTlsOptions } from '../tls/tls-options.js';
+import type { AcceptTlsOptions } from './accept-tls-options.js';
+import type { AcceptSettings, ListenSource } from './accept-settings.js';
+import type { Ipv6Choice } from './listen-targets.js';
 
-/** Which IP versions a listening socket takes: `false` IPv4, `true` IPv6 only, `'both'` dual stack, `'any'` the system's choice. */
-export type Ipv6Choice = 'any' | 'both' | boolean;
+export type { Ipv6Choice } from './listen-targets.js';
+export type { AcceptSettings, ListenSource } from './accept-settings.js';
 
 /** Options of acceptTcpConnectionsCreatingAsyncIoStates. */
 export interface AcceptOptions extends AcceptTlsOptions {
@@ -109,37 +110,6 @@ export const ACCEPT_KEYS = keys(
   'handshakeTimeout',
   'sslErrorCallback',
 );
-
-/** What to listen on: a port commio binds, or a socket to adopt. */
-export type ListenSource =
-  | { readonly kind: 'port'; readonly port: number }
-  | { readonly kind: 'fd'; readonly fd: number }
-  | { readonly kind: 'server'; readonly server: net.Server };
-
-/** The checked, defaulted accept options. */
-export interface AcceptSettings {
-  readonly source: ListenSource;
-  readonly initFunction: ((server: net.Server) => void) | null;
-  /** Seconds. */
-  readonly initTimeout: number;
-  readonly backlog: number | undefined;
-  /** Each entry: an IP literal, a host name, or `null` for all interfaces. */
-  readonly addresses: readonly (string | null)[];
-  readonly nodelay: boolean;
-  readonly keepalive: boolean;
-  readonly maxConnections: number | null;
-  readonly ipv6: Ipv6Choice;
-  readonly reuseport: boolean;
-  readonly createState: boolean;
-  readonly listenName: unknown;
-  readonly handleName: unknown;
-  readonly userInfo: unknown;
-  readonly signal: AbortSignal | undefined;
-  /** Settings of every accepted state. */
-  readonly state: StateSettings;
-  /** The options as given, for the TLS seam (it reads the `ssl*` keys). */
-  readonly options: CheckedOptions;
-}
 
 const IPV6_CHOICES: readonly Ipv6Choice[] = ['any', 'both', true, false];
 const FD_SERVICE_KEYS = keys('fd', 'name');

@@ -13,11 +13,12 @@
 import type net from 'node:net';
 import { logger } from '../debug.js';
 import { BindFailedError, toError, UnsupportedError } from '../errors.js';
-import { bindAcceptTls, prepareAcceptTls } from '../tls/accept-tls.js';
+import { bindAcceptTls, prepareAcceptTls } from './accept-tls.js';
 import { checkCollection, type WaitStateCollection } from '../collection/wait-state-collection.js';
 import { checkFunction, checkOptions } from '../options/validate.js';
 import { ACCEPT_KEYS, resolveAcceptSettings, type AcceptOptions, type AcceptSettings } from './accept-options.js';
 import { AcceptingHandle, type ConnectionFunction } from './accepting-handle.js';
+import { acceptConnection } from './hand-over.js';
 import { adoptDescriptor, adoptServer, bindServers, type BoundServer, type ServerConfig } from './bind-servers.js';
 import { Listener } from './listener.js';
 import { LookupFailure, planTargets, planWithoutLookup, type ListenTarget } from './listen-targets.js';
@@ -127,7 +128,7 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
     throw new UnsupportedError('maxConnections needs a socket commio can pause: Node.js cannot pause a net.Server it bound itself (give the port, or { fd }, instead)');
   }
 
-  const handle = new AcceptingHandle(c, settings, fn);
+  const handle = new AcceptingHandle(c, settings, fn, acceptConnection);
   bindAcceptTls(handle, acceptTls);
   c.addMember(handle);
   const signal = handle.setupSignal;

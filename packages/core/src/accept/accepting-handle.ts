@@ -10,9 +10,8 @@ import { CollectionClosedError } from '../errors.js';
 import { checkFunction, invalid } from '../options/validate.js';
 import type { CollectionMember, WaitStateCollection } from '../collection/wait-state-collection.js';
 import type { AsyncIoState } from '../state/async-io-state.js';
-import type { AcceptSettings } from './accept-options.js';
+import type { AcceptSettings } from './accept-settings.js';
 import { ConnectionLimit, type LimitedAcceptor } from './connection-limit.js';
-import { acceptConnection } from './hand-over.js';
 import { HOLD_FULL, HOLD_SETUP, type Listener, type ListenerOwner } from './listener.js';
 
 const log = logger('accept');
@@ -32,6 +31,8 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
   readonly settings: AcceptSettings;
   /** @internal */
   readonly connectionFunction: ConnectionFunction;
+  /** Hands an accepted socket over (hand-over.ts, given by the maker: it needs this class, not the other way round). */
+  readonly #handOver: (handle: AcceptingHandle, socket: net.Socket) => void;
   /** @internal The open-connection count, with maxConnections. */
   readonly limit: ConnectionLimit | null;
   #listeners: Listener[] = [];
@@ -44,7 +45,13 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
   #setup: AbortController | null = new AbortController();
 
   /** @internal made by acceptTcpConnectionsCreatingAsyncIoStates */
-  constructor(collection: WaitStateCollection, settings: AcceptSettings, connectionFunction: ConnectionFunction) {
+  constructor(
+    collection: WaitStateCollection,
+    settings: AcceptSettings,
+    connectionFunction: ConnectionFunction,
+    handOver: (handle: AcceptingHandle, socket: net.Socket) => void,
+  ) {
+    this.#handOver = handOver;
     this.home = collection;
     this.settings = settings;
     this.connectionFunction = connectionFunction;
@@ -118,7 +125,7 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
     for (const listener of this.#listeners) listener.release(HOLD_SETUP);
     const early = this.#early;
     this.#early = null;
-    if (early !== null) for (const socket of early) acceptConnection(this, socket);
+    if (early !== null) for (const socket of early) this.#handOver(this, socket);
   }
 
   /** @internal ListenerOwner: a connection arrived. */
@@ -132,7 +139,7 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
       else socket.destroy();
       return;
     }
-    acceptConnection(this, socket);
+    this.#handOver(this, socket);
   }
 
   /** @internal LimitedAcceptor */

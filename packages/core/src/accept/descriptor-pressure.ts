@@ -57,12 +57,6 @@ export function descriptorLimit(now = Date.now()): number {
   return softLimit;
 }
 
-/** The descriptor under an accepted socket, or -1. */
-export function socketDescriptor(socket: object): number {
-  const fd = (socket as { _handle?: { fd?: unknown } | null })._handle?.fd;
-  return typeof fd === 'number' ? fd : -1;
-}
-
 /** After running out, accepts are checked for this long (ms) whatever their descriptor. */
 const RECENT_EXHAUSTION_MS = 10_000;
 let exhaustedAt = -Infinity;

@@ -11,7 +11,7 @@ import { AsyncIoState } from '../state/async-io-state.js';
 import { adoptTcpSocket } from '../state/create-state.js';
 import type { CollectionMember } from '../collection/wait-state-collection.js';
 import type { AcceptingHandle } from './accepting-handle.js';
-import { acceptTlsOf } from '../tls/accept-tls.js';
+import { acceptTlsOf } from './accept-tls.js';
 
 const log = logger('accept');
 

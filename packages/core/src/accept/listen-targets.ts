@@ -14,7 +14,10 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
-import type { Ipv6Choice } from './accept-options.js';
+import { OsError } from '../errors.js';
+
+/** Which IP versions a listening socket takes: `false` IPv4, `true` IPv6 only, `'both'` dual stack, `'any'` the system's choice. */
+export type Ipv6Choice = 'any' | 'both' | boolean;
 
 /** One socket to bind. */
 export interface ListenTarget {
@@ -116,7 +119,7 @@ export async function planTargets(addresses: readonly (string | null)[], ipv6: I
         throw new LookupFailure(address, error);
       }
       const unique = [...new Map(found.map((a) => [a.address, a])).values()];
-      if (unique.length === 0) throw new LookupFailure(address, Object.assign(new Error('no address'), { code: 'ENOTFOUND' }));
+      if (unique.length === 0) throw new LookupFailure(address, new OsError(`${address} has no address`, { code: 'ENOTFOUND', syscall: 'getaddrinfo', address }));
       const lenient = unique.length > 1;
       for (const a of unique) targets.push({ ...literal(a.address, a.family, ipv6, group), lenient });
     }

@@ -24,12 +24,12 @@ import {
   descriptorAvailable,
   descriptorsFine,
   noDescriptorLeft,
-  socketDescriptor,
   tableFullAfter,
   unwatchDescriptors,
   watchDescriptors,
   type DescriptorWatcher,
 } from './descriptor-pressure.js';
+import { socketDescriptor } from '../node-internals.js';
 import { serverHandle, startAccepting, stopAccepting } from './native-listen.js';
 
 const log = logger('accept');

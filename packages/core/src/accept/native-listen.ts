@@ -15,25 +15,14 @@
  * Binding this way is also synchronous, so one attempt over several
  * addresses either binds them all or fails at once.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import util from 'node:util';
+import { OsError, UnsupportedError } from '../errors.js';
+import { activeHandles, createServerHandle, serverHandleOf, type ServerHandle } from '../node-internals.js';
 import type { ListenTarget } from './listen-targets.js';
 
-/** The listening TCP handle under a `net.Server` (Node's internal wrap): only what commio uses. */
-export interface ServerHandle {
-  readonly fd: number;
-  open(fd: number): number;
-  listen(backlog: number): number;
-  readStart(): number;
-  readStop(): number;
-  close(): void;
-}
-
-type CreateServerHandle = (address: string | null, port: number | null, addressType: number | null, fd?: number, flags?: number) => ServerHandle | number;
-
-const factory = (net as unknown as { _createServerHandle?: unknown })._createServerHandle;
-const createServerHandle = typeof factory === 'function' ? (factory as CreateServerHandle) : null;
+export type { ServerHandle } from '../node-internals.js';
 
 /** libuv's `UV_TCP_IPV6ONLY` bind flag (public ABI). */
 const UV_TCP_IPV6ONLY = 1;
@@ -50,17 +39,17 @@ export function nativeBindAvailable(): boolean {
   return createServerHandle !== null && process.env['NODE_UNIQUE_ID'] === undefined;
 }
 
-/** An OS error as Node reports it (`code`, `errno`, `syscall`, `address`, `port`). */
-export function systemError(errno: number, syscall: string, address: string | null, port: number | null): NodeJS.ErrnoException {
+/** The OS error of a failed call, as Node reports it (`code`, `errno`, `syscall`, `address`, `port`). */
+export function systemError(errno: number, syscall: string, address: string | null, port: number | null): OsError {
   const [code, text] = util.getSystemErrorMap().get(errno) ?? [`E${-errno}`, 'unknown error'];
   const where = address === null ? '' : port === null ? ` ${address}` : ` ${address}:${port}`;
-  const error: NodeJS.ErrnoException = new Error(`${syscall} ${code}: ${text}${where}`);
-  error.code = code;
-  error.errno = errno;
-  error.syscall = syscall;
-  if (address !== null) Object.assign(error, { address });
-  if (port !== null) Object.assign(error, { port });
-  return error;
+  return new OsError(`${syscall} ${code}: ${text}${where}`, {
+    code,
+    errno,
+    syscall,
+    ...(address === null ? {} : { address }),
+    ...(port === null ? {} : { port }),
+  });
 }
 
 /** The handle's own descriptor re-opened on it, so that it can be paused; true if that worked. */
@@ -69,21 +58,15 @@ function makePausable(handle: ServerHandle): boolean {
   return typeof fd === 'number' && fd >= 0 && handle.open(fd) === 0;
 }
 
-type ActiveHandlesFn = () => unknown[];
-const getActiveHandles = (process as unknown as { _getActiveHandles?: unknown })._getActiveHandles;
-
-function activeHandles(): Set<unknown> | null {
-  return typeof getActiveHandles === 'function' ? new Set((getActiveHandles as ActiveHandlesFn).call(process)) : null;
-}
-
 /**
  * The factory leaves the wrap it made behind when opening the descriptor
  * fails (`EEXIST`: this process uses it already): close such wraps, which
  * never got a descriptor, so that nothing stays open.
  */
 function closeLeftBehind(before: Set<unknown> | null): void {
-  if (before === null) return;
-  for (const handle of (getActiveHandles as ActiveHandlesFn).call(process)) {
+  const now = activeHandles();
+  if (before === null || now === null) return;
+  for (const handle of now) {
     if (before.has(handle)) continue;
     const wrap = handle as { fd?: unknown; close?: unknown; constructor: { name: string } };
     if ((wrap.constructor.name === 'TCP' || wrap.constructor.name === 'Pipe') && wrap.fd === -1 && typeof wrap.close === 'function') {
@@ -94,7 +77,7 @@ function closeLeftBehind(before: Set<unknown> | null): void {
 
 /** A new handle bound to `target` at `port` and listening; throws the OS error. Needs `nativeBindAvailable()`. */
 export function bindNative(target: ListenTarget, port: number, backlog: number): ServerHandle {
-  if (createServerHandle === null) throw new Error('net._createServerHandle is not available');
+  if (createServerHandle === null) throw new UnsupportedError('this Node.js has no net._createServerHandle: sockets cannot be bound pausable');
   const handle = createServerHandle(target.host, port, target.family, undefined, target.ipv6Only ? UV_TCP_IPV6ONLY : 0);
   if (typeof handle === 'number') throw systemError(handle, 'bind', target.host, port);
   makePausable(handle);
@@ -112,8 +95,9 @@ export function bindNative(target: ListenTarget, port: number, backlog: number):
  * listen on, `EEXIST` when this process already uses it).
  */
 export function openNative(fd: number, backlog: number): ServerHandle {
-  if (createServerHandle === null) throw new Error('net._createServerHandle is not available');
-  const before = activeHandles();
+  if (createServerHandle === null) throw new UnsupportedError('this Node.js has no net._createServerHandle: sockets cannot be bound pausable');
+  const handles = activeHandles();
+  const before = handles === null ? null : new Set(handles);
   const handle = createServerHandle(null, null, null, fd);
   if (typeof handle === 'number') {
     closeLeftBehind(before);
@@ -121,7 +105,7 @@ export function openNative(fd: number, backlog: number): ServerHandle {
   }
   if (handle.constructor.name !== 'TCP') {
     handle.close();
-    throw Object.assign(new Error(`descriptor ${fd} is not a TCP socket`), { code: 'ENOTSOCK', syscall: 'listen' });
+    throw new OsError(`descriptor ${fd} is not a TCP socket`, { code: 'ENOTSOCK', syscall: 'listen', address: `fd ${fd}` });
   }
   const error = handle.listen(backlog);
   if (error !== 0) {
@@ -149,5 +133,5 @@ export function stopAccepting(handle: ServerHandle): void {
 
 /** The handle under `server`, or `null` (closed, or not listening). */
 export function serverHandle(server: net.Server): ServerHandle | null {
-  return (server as unknown as { _handle: ServerHandle | null })._handle;
+  return serverHandleOf(server);
 }

@@ -3,7 +3,9 @@
  * `handler` and `withBacktrace` options of `createAndRunWaitStateCollection`.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { printable } from '../debug.js';
+import { logger, printable } from '../debug.js';
+
+const log = logger('collection');
 
 /**
  * - `true` (default): print the error (with its stack unless `withBacktrace`
@@ -45,4 +47,29 @@ export function printError(collectionName: unknown, object: unknown, error: unkn
   const where = object === null ? '' : ` in a callback of ${printable(object)}`;
   const text = detail === false ? (error instanceof Error ? `${error.name}: ${error.message}` : printable(error)) : backtraceOf(error, detail);
   process.stderr.write(`commio: error in collection ${printable(collectionName)}${where}:\n${text}\n`);
+}
+
+/**
+ * Gives an error thrown by a callback of `owner` (in the collection named
+ * `collectionName`) to the collection's `handler`; never throws.
+ */
+export function handleCallbackError(handler: Handler, withBacktrace: WithBacktrace, collectionName: unknown, owner: unknown, error: unknown): void {
+  log('%s: a callback threw: %s', printable(collectionName), error instanceof Error ? error.message : printable(error));
+  if (handler === 'abort') return;
+  if (handler === true) {
+    printError(collectionName, owner, error, withBacktrace);
+    return;
+  }
+  if (handler === null) {
+    process.nextTick(() => {
+      throw error;
+    });
+    return;
+  }
+  try {
+    if (withBacktrace === false) handler(owner, error);
+    else handler(owner, error, backtraceOf(error, withBacktrace));
+  } catch (secondError) {
+    printError(collectionName, owner, secondError, true);
+  }
 }

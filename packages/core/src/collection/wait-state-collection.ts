@@ -9,19 +9,22 @@
  * - no commio callback ever runs inside another one, across collections too;
  * - a throw in a callback goes to the collection's handler; the loop never dies
  *   from a user error and other collections never notice;
- * - queued work is drained in bounded batches from `setImmediate`, so a busy
- *   collection cannot starve the others or Node's I/O.
+ * - fairness: queued work runs in turns from `setImmediate`, each bounded in
+ *   time (2 ms) and count (512 invocations; see turn-budget.ts for how the
+ *   clock is read). Collections with pending work take turns in the order
+ *   they became ready, and Node's timers and I/O run between rounds of turns.
+ *   So a callback, a timer or an I/O event waits at most one turn per busy
+ *   collection plus the callback that is running: about 2 ms per busy
+ *   neighbour, or one callback of it when each of its callbacks is longer.
  */
 import { CollectionClosedError, OperationInProgressError, toError } from '../errors.js';
 import { logger, printable } from '../debug.js';
 import { checkOptions, keys, checkFunction, invalid } from '../options/validate.js';
+import { TurnBudget } from './turn-budget.js';
 import { WorkQueue, type WorkFunction, type WorkOwner } from './work-queue.js';
-import { checkHandler, checkWithBacktrace, printError, backtraceOf, type Handler, type WithBacktrace } from './handler.js';
+import { checkHandler, checkWithBacktrace, handleCallbackError, type Handler, type WithBacktrace } from './handler.js';
 
 const log = logger('collection');
-
-/** At most this many queued invocations run per turn of Node's loop. */
-const DRAIN_BUDGET = 512;
 
 /** Something that lives in a collection and dies with it: states and accepting handles. */
 export interface CollectionMember {
@@ -61,12 +64,19 @@ export interface CreateAndRunOptions {
   withBacktrace?: WithBacktrace;
 }
 
-/** A logical event loop that runs the callbacks of its states and handles. */
+/**
+ * A logical event loop that runs the callbacks of its states and handles.
+ * Fair to its neighbours: while it has work queued it runs it in turns of
+ * about 2 ms (at most 512 invocations), so a callback of another collection,
+ * a timer or an I/O event waits at most one turn per busy collection plus
+ * the callback that is running (see the module comment).
+ */
 export class WaitStateCollection {
   /** The name given to `createAndRunWaitStateCollection` (`null` for `makeWaitStateCollection`). */
   readonly name: unknown;
   readonly #serial = nextSerial++;
   readonly #queue = new WorkQueue();
+  readonly #turnBudget = new TurnBudget();
   readonly #members = new Set<CollectionMember>();
   #handler: Handler;
   #withBacktrace: WithBacktrace;
@@ -164,7 +174,7 @@ export class WaitStateCollection {
     try {
       (fn as (a: unknown, b: unknown, c: unknown, d: unknown) => void)(a, b, c, d);
     } catch (error) {
-      this.#handleError(owner, error);
+      handleCallbackError(this.#handler, this.#withBacktrace, this.name ?? this.#serial, owner, error);
     } finally {
       callbackDepth--;
     }
@@ -197,43 +207,28 @@ export class WaitStateCollection {
   readonly #drainTurn = (): void => {
     this.#drainScheduled = false;
     if (!this.#looping) return;
-    this.#runQueued(DRAIN_BUDGET);
+    this.#runTurn();
     // A callback may have stopped the loop.
     if (this.looping && this.#queue.size > 0) this.#scheduleDrain();
   };
 
-  /** Runs up to `budget` queued invocations; stops early if the loop stops. */
-  #runQueued(budget: number): number {
-    let ran = 0;
-    const manual = !this.#looping;
-    while (ran < budget && (manual || this.#looping) && callbackDepth === 0) {
-      if (!this.#queue.shift(this.#runEntry)) break;
-      ran++;
+  /** One turn: queued invocations until the turn's budget is spent, the queue is empty or the loop stops. */
+  #runTurn(): void {
+    const budget = this.#turnBudget;
+    budget.begin();
+    while (this.#looping && callbackDepth === 0 && this.#queue.shift(this.#runEntry)) {
+      if (budget.spent()) break;
     }
     this.#endPass();
-    return ran;
   }
 
-  #handleError(owner: WorkOwner, error: unknown): void {
-    const handler = this.#handler;
-    log('%s: a callback threw: %s', this, error instanceof Error ? error.message : printable(error));
-    if (handler === 'abort') return;
-    if (handler === true) {
-      printError(this.name ?? this.#serial, owner, error, this.#withBacktrace);
-      return;
+  /** Runs every invocation queued now, with no budget (a manual call drives the collection); stops early inside a callback. */
+  #runAllQueued(): void {
+    let left = this.#queue.size;
+    while (left-- > 0 && callbackDepth === 0) {
+      if (!this.#queue.shift(this.#runEntry)) break;
     }
-    if (handler === null) {
-      process.nextTick(() => {
-        throw error;
-      });
-      return;
-    }
-    try {
-      if (this.#withBacktrace === false) handler(owner, error);
-      else handler(owner, error, backtraceOf(error, this.#withBacktrace));
-    } catch (secondError) {
-      printError(this.name ?? this.#serial, owner, secondError, true);
-    }
+    this.#endPass();
   }
 
   #wakeWaiters(): void {
@@ -287,7 +282,7 @@ export class WaitStateCollection {
   callOnce(): void {
     if (this.#looping) throw new OperationInProgressError(`a loop runs on ${String(this)}: it calls the pending work itself`);
     if (callbackDepth > 0) throw new OperationInProgressError('callWaitStateCollection cannot run inside a commio callback');
-    this.#runQueued(this.#queue.size);
+    this.#runAllQueued();
   }
 
   /** @internal see closeWaitStateCollection */

@@ -9,7 +9,8 @@
  * through the socket, as the state's are.
  */
 import tls from 'node:tls';
-import { HandshakeFailedError, HandshakeTimeoutError } from '../errors.js';
+import { HandshakeFailedError, HandshakeTimeoutError, UnsupportedError } from '../errors.js';
+import { peerChainError, releaseTlsControl, startClientHandshake } from '../node-internals.js';
 import { secondsToMs } from '../options/validate.js';
 import type { SslConnectionSettings } from './ssl-context.js';
 
@@ -26,10 +27,8 @@ export interface HandshakePlan {
   timeout: number | null;
 }
 
+/** Public but loosely typed parts of a TLS socket that the handshake sets. */
 interface TlsInternals {
-  _handle?: { verifyError?: () => Error | null } | null;
-  _releaseControl?: () => boolean;
-  _start?: () => void;
   setServername?: (name: string) => void;
   authorized: boolean;
   authorizationError: Error | string | null;
@@ -72,11 +71,6 @@ function peerClosedError(cause: Error | null): HandshakeFailedError {
   });
 }
 
-/** The verification error of the peer's certificate chain, if any. */
-function chainError(socket: tls.TLSSocket): Error | null {
-  return (socket as unknown as TlsInternals)._handle?.verifyError?.() ?? null;
-}
-
 /** One handshake in progress. */
 class Handshake {
   readonly socket: tls.TLSSocket;
@@ -96,7 +90,7 @@ class Handshake {
     const { role, settings } = this.plan;
     let problem: Error | null = null;
     if (role === 'client') {
-      problem = chainError(socket);
+      problem = peerChainError(socket);
       if (problem === null && this.plan.verifyHost !== null && !socket.isSessionReused()) {
         const check = settings.checkServerIdentity ?? tls.checkServerIdentity;
         problem = check(this.plan.verifyHost, socket.getPeerCertificate(true)) ?? null;
@@ -109,7 +103,7 @@ class Handshake {
         internals.authorized = true;
       }
     } else if (settings.requestCert === true) {
-      problem = chainError(socket);
+      problem = peerChainError(socket);
       if (problem !== null && settings.rejectUnauthorized === false) {
         internals.authorizationError = (problem as NodeJS.ErrnoException).code ?? problem.message;
         problem = null;
@@ -123,7 +117,7 @@ class Handshake {
     }
     // From now on TLS errors are emitted as 'error' like on any socket
     // (before, Node keeps them to its own server and client code).
-    internals._releaseControl?.();
+    releaseTlsControl(socket);
     this.settle(null);
   }
 
@@ -195,7 +189,10 @@ export function runHandshake(socket: tls.TLSSocket, plan: HandshakePlan, servern
   if (plan.role === 'client') {
     if (servername !== null) (socket as unknown as TlsInternals).setServername?.(servername);
     // Node.js starts a client handshake itself only from tls.connect.
-    (socket as unknown as TlsInternals)._start?.();
+    if (!startClientHandshake(socket)) {
+      const missing = new UnsupportedError('this Node.js cannot start a TLS client handshake on a socket it did not connect (no TLSSocket#_start)');
+      setImmediate(() => handshake.settle(new HandshakeFailedError(`TLS handshake failed: ${missing.message}`, { cause: missing })));
+    }
   }
   return () => handshake.cancel();
 }

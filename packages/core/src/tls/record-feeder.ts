@@ -19,6 +19,7 @@
 import { Duplex } from 'node:stream';
 import type net from 'node:net';
 import type tls from 'node:tls';
+import { readableEndedNow } from '../node-internals.js';
 
 /** TLS record header: type, version (2), length (2). */
 const HEADER = 5;
@@ -34,10 +35,9 @@ function plausibleHeader(bytes: Buffer): boolean {
 }
 
 function readableEnded(socket: tls.TLSSocket): boolean {
-  // `_readableState.ended` turns true synchronously when TLS pushes its EOF
-  // (the peer's close_notify); `readableEnded` only after 'end' was emitted.
-  const state = (socket as unknown as { _readableState?: { ended?: boolean } })._readableState;
-  return state?.ended === true || socket.readableEnded;
+  // True synchronously when TLS pushes its EOF (the peer's close_notify);
+  // the public `readableEnded` only after 'end' was emitted.
+  return readableEndedNow(socket);
 }
 
 function onRawData(this: net.Socket, chunk: Buffer): void {

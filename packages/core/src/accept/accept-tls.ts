@@ -9,11 +9,11 @@
  */
 import type net from 'node:net';
 import { optionalFunction, type CheckedOptions } from '../options/validate.js';
-import type { AcceptingHandle } from '../accept/accepting-handle.js';
+import type { AcceptingHandle } from './accepting-handle.js';
 import type { AsyncIoState } from '../state/async-io-state.js';
-import { startHandshake } from './start-tls.js';
-import { TlsAttachment } from './tls-attachment.js';
-import { checkTlsOptions, TlsSetup } from './tls-setup.js';
+import { startHandshake } from '../tls/start-tls.js';
+import { TlsAttachment } from '../tls/tls-attachment.js';
+import { checkTlsOptions, TlsSetup } from '../tls/tls-setup.js';
 
 /** Called through the collection when an accepted connection's TLS handshake failed (the socket is already destroyed). */
 export type SslErrorCallback = (error: Error, handle: AcceptingHandle) => void;
