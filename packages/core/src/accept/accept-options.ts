@@ -20,6 +20,8 @@ import { resolveStateSettings } from '../options/state-options.js';
 import { resolveService } from '../options/service.js';
 import type { StateSettings } from '../state/async-io-state.js';
 import type { AcceptTlsOptions } from '../tls/tls-options.js';
+import { resolveProxySettings, type ProxyProtocolOptions, type ProxySettings } from '../proxy/proxy-options.js';
+import type { AcceptingHandle } from './accepting-handle.js';
 
 /** Which IP versions a listening socket takes: `false` IPv4, `true` IPv6 only, `'both'` dual stack, `'any'` the system's choice. */
 export type Ipv6Choice = 'any' | 'both' | boolean;
@@ -79,6 +81,30 @@ export interface AcceptOptions extends AcceptTlsOptions {
   userInfo?: unknown;
   /** Aborting it while the accept is being set up (lookup, bind retries, init) rejects with its reason; it has no effect afterwards. */
   signal?: AbortSignal;
+  /**
+   * PROXY protocol (v1 and v2) in front of every connection: each must come
+   * from a `trusted` address and start with a complete header within
+   * `timeout` seconds (default 5); the header is removed before the
+   * connection function (and TLS) sees the connection, and the state's
+   * `peerAddress` is the client's address from it (`state.proxyHeader` holds
+   * the whole header). Anything else is destroyed and reported to
+   * `proxyErrorCallback`. `null`: off. Not with `createState: false`.
+   * @default null
+   */
+  proxyProtocol?: ProxyProtocolOptions | null;
+  /**
+   * Called through the collection with each connection the PROXY protocol
+   * check refused (already destroyed; `ERR_COMMIO_PROXY_PROTOCOL`, its
+   * `reason` says why); the server goes on. Absent: the collection's handler
+   * gets the error.
+   */
+  proxyErrorCallback?: ((error: Error, handle: AcceptingHandle) => void) | null;
+  /**
+   * Called once through the collection when `drainAcceptingHandle` (or
+   * `drainWaitStateCollection`) starts draining the handle, after it stopped
+   * accepting: the place to tell the handle's states to finish.
+   */
+  drainCallback?: ((handle: AcceptingHandle) => void) | null;
 }
 
 /** @internal Every option key the accept function knows (TLS keys included). */
@@ -108,6 +134,9 @@ export const ACCEPT_KEYS = keys(
   'sslConfigureCallback',
   'handshakeTimeout',
   'sslErrorCallback',
+  'proxyProtocol',
+  'proxyErrorCallback',
+  'drainCallback',
 );
 
 /** What to listen on: a port commio binds, or a socket to adopt. */
@@ -139,6 +168,10 @@ export interface AcceptSettings {
   readonly state: StateSettings;
   /** The options as given, for the TLS seam (it reads the `ssl*` keys). */
   readonly options: CheckedOptions;
+  /** The checked `proxyProtocol` option, null when off. */
+  readonly proxy: ProxySettings | null;
+  /** `drainCallback`, or null. */
+  readonly drainCallback: ((handle: AcceptingHandle) => void) | null;
 }
 
 const IPV6_CHOICES: readonly Ipv6Choice[] = ['any', 'both', true, false];
@@ -224,6 +257,8 @@ export function resolveAcceptSettings(service: unknown, o: CheckedOptions): Acce
     // `name` and `userInfo` belong to the listening socket and the handle; accepted states start without them.
     state: { ...stateSettings, name: null, userInfo: null },
     options: o,
+    proxy: resolveProxySettings(o),
+    drainCallback: optionalFunction<(handle: AcceptingHandle) => void>(o['drainCallback'], 'options.drainCallback'),
   };
   if (source.kind !== 'port') checkAdoptionOptions(source, o);
   if (reuseport && !reusePortSupported()) {

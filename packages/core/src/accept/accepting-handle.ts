@@ -12,6 +12,7 @@ import type { CollectionMember, WaitStateCollection } from '../collection/wait-s
 import type { AsyncIoState } from '../state/async-io-state.js';
 import type { AcceptSettings } from './accept-options.js';
 import { ConnectionLimit, type LimitedAcceptor } from './connection-limit.js';
+import { OpenConnections } from './open-connections.js';
 import { acceptConnection } from './hand-over.js';
 import { HOLD_FULL, HOLD_SETUP, type Listener, type ListenerOwner } from './listener.js';
 
@@ -34,6 +35,8 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
   readonly connectionFunction: ConnectionFunction;
   /** @internal The open-connection count, with maxConnections. */
   readonly limit: ConnectionLimit | null;
+  /** @internal The connections the handle made that are still open. */
+  readonly connections: OpenConnections;
   #listeners: Listener[] = [];
   #localPort = 0;
   #closed = false;
@@ -51,6 +54,7 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
     this.name = settings.handleName;
     this.userInfo = settings.userInfo;
     this.limit = settings.maxConnections === null ? null : new ConnectionLimit(settings.maxConnections, this);
+    this.connections = new OpenConnections(this.limit);
   }
 
   toString(): string {
