@@ -131,3 +131,9 @@ export type { SslErrorCallback } from './tls/accept-tls.js';
 export { SSL_CONTEXT, isSslAbstractContext } from './tls/ssl-context.js';
 export type { SslAbstractContext, SslConnectionSettings, SniCallback } from './tls/ssl-context.js';
 export { MIN_TLS_VERSION, MODERN_CIPHERS, SECURE_OPTIONS } from './tls/modern-defaults.js';
+
+// PROXY protocol, drain, worker processes
+export { ProxyProtocolError } from './errors.js';
+export type { ProxyProtocolFailure } from './errors.js';
+export type { ProxyHeader, ProxyAddress } from './proxy/proxy-header.js';
+export type { ProxyProtocolOptions } from './proxy/proxy-options.js';

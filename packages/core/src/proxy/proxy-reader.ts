@@ -50,6 +50,8 @@ export class ProxyHeaderRead {
     socket.on('error', onEnded);
     socket.on('close', onEnded);
     this.#timer = setTimeout(onTimeout.bind(this), secondsToMs(settings.timeout));
+    // Accepted sockets arrive paused (nothing is read before someone asks).
+    socket.resume();
   }
 
   /** True once the header was handed on or the socket destroyed. */
