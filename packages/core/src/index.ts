@@ -137,3 +137,6 @@ export { ProxyProtocolError } from './errors.js';
 export type { ProxyProtocolFailure } from './errors.js';
 export type { ProxyHeader, ProxyAddress } from './proxy/proxy-header.js';
 export type { ProxyProtocolOptions } from './proxy/proxy-options.js';
+export { drainAcceptingHandle } from './accept/drain.js';
+export type { DrainOptions, DrainResult } from './accept/drain.js';
+export { drainWaitStateCollection } from './accept/drain-collection.js';
