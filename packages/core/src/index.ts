@@ -140,3 +140,6 @@ export type { ProxyProtocolOptions } from './proxy/proxy-options.js';
 export { drainAcceptingHandle } from './accept/drain.js';
 export type { DrainOptions, DrainResult } from './accept/drain.js';
 export { drainWaitStateCollection } from './accept/drain-collection.js';
+export { startWorkerProcesses } from './workers/worker-group.js';
+export type { WorkerGroup } from './workers/worker-group.js';
+export type { WorkerProcessesOptions } from './workers/worker-options.js';
