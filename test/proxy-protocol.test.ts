@@ -73,6 +73,18 @@ async function proxiedEchoServer(t: ExecutionContext, options: AcceptOptions = {
   return { handle, states, errors, nextError };
 }
 
+/** Accept options for TLS with the test key pair. */
+function tlsOptions(): AcceptOptions {
+  const { key, cert } = keyPair();
+  return {
+    sslCtx: true,
+    ctxConfigureCallback: (o) => {
+      o.key = key;
+      o.cert = cert;
+    },
+  };
+}
+
 for (const sendProxy of ['send-proxy', 'send-proxy-v2'] as const) {
   haproxyTest(`behind HAProxy (${sendProxy}): the state sees the real client's address and port`, async (t) => {
     const server = await proxiedEchoServer(t);
@@ -92,14 +104,8 @@ for (const sendProxy of ['send-proxy', 'send-proxy-v2'] as const) {
 }
 
 haproxyTest('behind HAProxy (send-proxy-v2) with TLS: the header is read before the handshake', async (t) => {
-  const { key, cert } = keyPair();
-  const server = await proxiedEchoServer(t, {
-    sslCtx: true,
-    ctxConfigureCallback: (o) => {
-      o.key = key;
-      o.cert = cert;
-    },
-  });
+  const { cert } = keyPair();
+  const server = await proxiedEchoServer(t, tlsOptions());
   const haproxy = await startHaproxy(t, server.handle.localPort, 'send-proxy-v2');
   const client = tls.connect({ host: '127.0.0.1', port: haproxy.port, servername: 'localhost', ca: cert });
   t.teardown(() => client.destroy());
@@ -125,14 +131,8 @@ test('bytes sent with the header are kept for the first read', async (t) => {
 });
 
 test('with TLS, the bytes after the header are the start of the ClientHello', async (t) => {
-  const { key, cert } = keyPair();
-  const server = await proxiedEchoServer(t, {
-    sslCtx: true,
-    ctxConfigureCallback: (o) => {
-      o.key = key;
-      o.cert = cert;
-    },
-  });
+  const { cert } = keyPair();
+  const server = await proxiedEchoServer(t, tlsOptions());
   const raw = await connectClient(server.handle.localPort);
   t.teardown(() => raw.destroy());
   // The TLS client's first flight goes out in the same write (one segment) as the header.

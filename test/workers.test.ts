@@ -101,18 +101,15 @@ async function pidsAnswering(t: ExecutionContext, port: number, want: number[], 
   return seen;
 }
 
-test.serial('two workers serve one port: connections are answered by two different pids', async (t) => {
-  const { primary, port, pids, exited } = await startGroup(t);
-  const seen = await pidsAnswering(t, port, pids);
-  t.deepEqual([...seen].sort(), [...pids].sort());
+/** group.stop() through the primary: it must end with status 0. */
+async function stopGroup(t: ExecutionContext, primary: LineChild, exited: Promise<{ code: number | null; signal: string | null }>): Promise<void> {
   primary.send('stop');
   await primary.next((m) => m['event'] === 'stopped');
   t.deepEqual(await exited, { code: 0, signal: null });
-});
+}
 
-test.serial('kill -9 of a worker mid-traffic: the other keeps serving, the dead one comes back, no connection to the survivor is lost', async (t) => {
-  const { primary, port, pids, exited } = await startGroup(t);
-  // One open connection to each worker.
+/** One open connection to each of the two workers, by pid (bounded attempts). */
+async function oneConnectionPerWorker(t: ExecutionContext, port: number): Promise<Map<number, LineClient>> {
   const byPid = new Map<number, LineClient>();
   for (let i = 0; i < 200 && byPid.size < 2; i++) {
     const client = await connect(t, port);
@@ -120,6 +117,19 @@ test.serial('kill -9 of a worker mid-traffic: the other keeps serving, the dead 
     if (byPid.has(pid)) client.socket.destroy();
     else byPid.set(pid, client);
   }
+  return byPid;
+}
+
+test.serial('two workers serve one port: connections are answered by two different pids', async (t) => {
+  const { primary, port, pids, exited } = await startGroup(t);
+  const seen = await pidsAnswering(t, port, pids);
+  t.deepEqual([...seen].sort(), [...pids].sort());
+  await stopGroup(t, primary, exited);
+});
+
+test.serial('kill -9 of a worker mid-traffic: the other keeps serving, the dead one comes back, no connection to the survivor is lost', async (t) => {
+  const { primary, port, pids, exited } = await startGroup(t);
+  const byPid = await oneConnectionPerWorker(t, port);
   const [victim, survivor] = pids as [number, number];
   const survivorClient = byPid.get(survivor);
   if (survivorClient === undefined) return t.fail('no connection reached the survivor');
@@ -142,20 +152,12 @@ test.serial('kill -9 of a worker mid-traffic: the other keeps serving, the dead 
   const seen = await pidsAnswering(t, port, [survivor, replacement.pid]);
   t.true(seen.has(survivor) && seen.has(replacement.pid));
   t.false(seen.has(victim));
-  primary.send('stop');
-  await primary.next((m) => m['event'] === 'stopped');
-  t.deepEqual(await exited, { code: 0, signal: null });
+  await stopGroup(t, primary, exited);
 });
 
 test.serial('SIGTERM to the primary: in-flight requests complete, then everything exits with status 0', async (t) => {
   const { primary, port, pids, exited } = await startGroup(t);
-  const clients = new Map<number, LineClient>();
-  for (let i = 0; i < 200 && clients.size < 2; i++) {
-    const client = await connect(t, port);
-    const pid = Number(await client.ask('pid'));
-    if (clients.has(pid)) client.socket.destroy();
-    else clients.set(pid, client);
-  }
+  const clients = await oneConnectionPerWorker(t, port);
   t.is(clients.size, 2);
   // A request in flight on each worker (acknowledged, so the worker has it) when SIGTERM arrives.
   for (const client of clients.values()) t.is(await client.ask('slow 400'), 'started');

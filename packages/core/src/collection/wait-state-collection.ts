@@ -127,9 +127,7 @@ export class WaitStateCollection {
   }
 
   /** @internal The live states and handles, a snapshot (drain). */
-  members(): CollectionMember[] {
-    return [...this.#members];
-  }
+  members(): CollectionMember[] { return [...this.#members]; }
 
   /** @internal Number of live states and handles. */
   get memberCount(): number {
