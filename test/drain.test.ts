@@ -23,7 +23,7 @@ import {
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { deferred, rawServer, readBytes, withCollection } from './helpers/fixtures.js';
 import { connectClient } from './helpers/accept-helpers.js';
-import { closed } from './helpers/tls-fixtures.js';
+import { closed, until } from './helpers/tls-fixtures.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -176,4 +176,22 @@ test('drain: bad arguments reject with ERR_COMMIO_INVALID_ARGUMENT and change no
   await t.throwsAsync(drainWaitStateCollection({} as never, { timeout: 1 }), { code: 'ERR_COMMIO_INVALID_ARGUMENT' });
   t.false(s.handle.closed);
   await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, () => {}, { drainCallback: 5 as never }), { code: 'ERR_COMMIO_INVALID_ARGUMENT' });
+});
+
+test('drain: connections still sending their PROXY header are destroyed and not counted; nothing is left in the collection', async (t) => {
+  const c = withCollection(t);
+  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, () => t.fail('nothing is handed over'), {
+    address: '127.0.0.1',
+    maxConnections: 10,
+    proxyProtocol: { trusted: ['127.0.0.1'] },
+  });
+  const client = await connectClient(handle.localPort);
+  t.teardown(() => client.destroy());
+  const gone = closed(client);
+  client.write('PROXY TCP4 1.2.3.4');
+  await until(() => handle.openConnections === 1);
+  t.deepEqual(await drainAcceptingHandle(handle, { timeout: 5 }), { finished: 0, forced: 0 });
+  await gone;
+  t.is(handle.openConnections, 0);
+  t.is(c.memberCount, 0);
 });

@@ -13,7 +13,11 @@ import { secondsToMs } from '../options/validate.js';
 import { parseProxyHeader, type ProxyHeader } from './proxy-header.js';
 import type { ProxySettings } from './proxy-options.js';
 
-/** Called once: with the header (the socket paused, leftover bytes put back), or with the error (the socket destroyed). */
+/**
+ * Called once: with the header (the socket paused, leftover bytes put back),
+ * with the error (the socket destroyed), or with neither when the read was
+ * abandoned or the peer left without sending a byte (the socket destroyed).
+ */
 export type ProxyHeaderDone = (socket: net.Socket, header: ProxyHeader | null, error: ProxyProtocolError | null) => void;
 
 const kRead = Symbol('commio.proxyHeaderRead');
@@ -84,8 +88,7 @@ export class ProxyHeaderRead {
     if (this.#over) return;
     // A bare connect-and-close (a TCP health check) is nobody's error.
     if (this.#bytes === null) {
-      this.#stop();
-      destroyQuietly(this.socket);
+      this.abandon();
       return;
     }
     this.#fail('closed', 'the connection ended before its PROXY header was complete');
@@ -98,11 +101,12 @@ export class ProxyHeaderRead {
     this.#fail('timeout', 'no complete PROXY header within the timeout');
   }
 
-  /** Destroys the socket, reporting nothing. */
+  /** Destroys the socket, reporting no error. */
   abandon(): void {
     if (this.#over) return;
     this.#stop();
     destroyQuietly(this.socket);
+    this.#done(this.socket, null, null);
   }
 
   /** The collection is closing. */
