@@ -325,6 +325,7 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   /**
    * The peer's address, or `null` when not connected. Read on first use and
    * cached, like `address`: a state closed before anyone asked gives `null`.
+   * Accepted behind the PROXY protocol: the client's address from the header.
    */
   get peerAddress(): SocketAddress | null {
     // Behind a trusted proxy the client is the header's source (the socket's peer is the proxy).
