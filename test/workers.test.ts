@@ -170,6 +170,17 @@ test.serial('SIGTERM to the primary: in-flight requests complete, then everythin
   for (const pid of pids) t.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `worker ${pid} is gone`);
 });
 
+test.serial('a worker that keeps dying is restarted after restartDelay, doubling each time', async (t) => {
+  const primary = spawnLineChild(t, process.execPath, [...NODE_ARGS, 'test/fixtures/dying-primary.ts'], { env: { RESTARTS: '3', DEBUG: '' } });
+  const exited = new Promise<number | null>((resolve) => primary.process.once('exit', (code) => resolve(code)));
+  const message = await primary.next((m) => m['event'] === 'delays');
+  const delays = message['delays'] as number[];
+  t.is(delays.length, 3);
+  // Timers never fire early; under load they may fire late, so only the lower bounds are exact.
+  [50, 100, 200].forEach((least, i) => t.true((delays[i] ?? 0) >= least - 1, `restart ${i + 1}: ${delays[i]} ms >= ${least} ms`));
+  t.is(await exited, 0);
+});
+
 test('startWorkerProcesses: bad options throw ERR_COMMIO_INVALID_ARGUMENT before any process starts', (t) => {
   const main = 'test/fixtures/worker-main.ts';
   const bad: unknown[] = [
