@@ -26,8 +26,10 @@
  *   ERR_COMMIO_OUTPUT_OVERFLOW and it is disconnected;
  * - an idle limit (`readTimeout`), a line-length limit, and `maxBufferedInput`
  *   as the hard bound on bytes held per client;
- * - a clean stop on SIGINT/SIGTERM: stop accepting, tell everyone, flush,
- *   close; a second signal stops at once;
+ * - a graceful drain on SIGINT/SIGTERM (`drainAcceptingHandle`): the port is
+ *   released at once, `drainCallback` tells everyone and flushes their
+ *   goodbyes, the drain waits for them (at most 2 s) and closes the rest;
+ *   the process then exits 0. A second signal stops at once;
  * - TLS is a matter of accept options (`sslCtx` from `@commio/ssl`): the rest
  *   of the server does not change, since a TLS state reads and writes like a
  *   plain one. Without `--cert`/`--key` a self-signed certificate is made in
@@ -46,7 +48,7 @@ import {
   asyncIoStateReadWithChecking,
   asyncIoStateShutdown,
   asyncIoStateWriteBuffer,
-  closeAcceptingHandle,
+  drainAcceptingHandle,
   closeAsyncIoState,
   createAndRunWaitStateCollection,
   waitStateCollectionStopLoop,
@@ -151,11 +153,8 @@ const tlsOptions: AcceptOptions = values.tls ? tlsAcceptOptions() : {};
 
 const collection = createAndRunWaitStateCollection('chat');
 const room = new Set<Client>();
-/** States not yet closed, so the stop knows when everything is flushed. */
-const open = new Set<AsyncIoState>();
 let guests = 0;
 let stopping = false;
-let graceTimer: NodeJS.Timeout | null = null;
 
 function textLine(text: string): Buffer {
   return Buffer.from(`${text}\n`);
@@ -183,7 +182,6 @@ function onWritten(state: AsyncIoState): void {
 function onConnection(_handle: AcceptingHandle, connection: unknown): void {
   if (!(connection instanceof AsyncIoState)) return;
   const state = connection;
-  open.add(state);
   if (stopping) {
     closeState(state);
     return;
@@ -321,8 +319,6 @@ function leave(client: Client, reason: string | null, mode: 'flush' | 'drop', fa
 
 function closeState(state: AsyncIoState): void {
   closeAsyncIoState(state);
-  open.delete(state);
-  if (stopping && open.size === 0) finishStop();
 }
 
 // -------------------------------------------------------------- start, stop
@@ -339,6 +335,10 @@ async function listen(service: number | string): Promise<AcceptingHandle> {
     maxQueuedOutput: MAX_QUEUED_OUTPUT,
     maxBufferedInput: MAX_BUFFERED_INPUT,
     readTimeout: idleSeconds === 0 ? null : idleSeconds,
+    // Called once when the drain starts (the port is closed by then): everyone is told and flushed.
+    drainCallback: () => {
+      for (const client of [...room]) leave(client, null, 'flush', '* the server is shutting down, bye');
+    },
     ...tlsOptions,
   });
 }
@@ -379,15 +379,13 @@ function stop(signal: string): void {
   }
   stopping = true;
   console.log(`chat: ${signal}: stopping`);
-  closeAcceptingHandle(handle);
-  for (const client of [...room]) leave(client, null, 'flush', '* the server is shutting down, bye');
-  if (open.size === 0) finishStop();
-  else graceTimer = setTimeout(finishStop, STOP_GRACE_SECONDS * 1000);
+  void drainAcceptingHandle(handle, { timeout: STOP_GRACE_SECONDS }).then(({ finished, forced }) => {
+    console.log(`chat: drained: ${finished} connections finished, ${forced} closed at the deadline`);
+    finishStop();
+  });
 }
 
 function finishStop(): void {
-  if (graceTimer !== null) clearTimeout(graceTimer);
-  graceTimer = null;
   if (!collection.alive) return;
   // Closes every state still open; nothing is left to keep the process running.
   waitStateCollectionStopLoop(collection);

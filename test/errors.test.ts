@@ -23,6 +23,7 @@ const SPEC: Record<string, string> = {
   ERR_COMMIO_OUTPUT_OVERFLOW: 'OutputOverflowError',
   ERR_COMMIO_UNSUPPORTED: 'UnsupportedError',
   ERR_COMMIO_COLLECTION_CLOSED: 'CollectionClosedError',
+  ERR_COMMIO_PROXY_PROTOCOL: 'ProxyProtocolError',
 };
 
 type ErrorClass = new (...args: never[]) => CommioError;

@@ -240,6 +240,7 @@ test('chat: SIGTERM says goodbye to every client, flushes and exits 0', async (t
   t.is(await a.next(), null);
   t.is(await b.next(), null);
   t.deepEqual(await server.exited, { code: 0, signal: null });
+  t.regex(server.stdout(), /chat: drained: 2 connections finished, 0 closed at the deadline/);
 });
 
 test('chat: a port given explicitly and taken makes it exit 1', async (t) => {

@@ -333,6 +333,18 @@ const SPECS: Record<string, Spec> = {
   acceptingHandleName: handleReaderSpec,
   acceptingHandleUserInfo: handleReaderSpec,
   acceptingHandleLocalPort: handleReaderSpec,
+  // drain (a fresh handle or collection: draining the shared ones would end the other runs)
+  drainAcceptingHandle: { args: fc.tuple(slot(oneOf(Live.FreshHandle)), options({ timeout: seconds })) },
+  drainWaitStateCollection: { args: fc.tuple(slot(oneOf(Live.Run)), options({ timeout: seconds })) },
+  // worker processes: `main` never exists, so no process is ever started; every other option is fuzzed
+  startWorkerProcesses: {
+    args: fc.tuple(
+      options(
+        { count: oneOf(1, 2, 0, 1.5), args: oneOf([], ['x'], [1]), env: oneOf({}, { A: 'b' }, { A: 1 }), restartDelay: seconds, drainTimeout: seconds },
+        { main: 'no/such/worker-main.js' },
+      ),
+    ),
+  },
   // connecting
   createAsyncIoStateAndConnectedTcpSocket: {
     args: fc.tuple(

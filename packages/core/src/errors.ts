@@ -22,7 +22,8 @@ export type CommioErrorCode =
   | 'ERR_COMMIO_BUFFER_OVERFLOW'
   | 'ERR_COMMIO_OUTPUT_OVERFLOW'
   | 'ERR_COMMIO_UNSUPPORTED'
-  | 'ERR_COMMIO_COLLECTION_CLOSED';
+  | 'ERR_COMMIO_COLLECTION_CLOSED'
+  | 'ERR_COMMIO_PROXY_PROTOCOL';
 
 const kCommioError = Symbol.for('commio.error');
 
@@ -133,6 +134,26 @@ export class UnsupportedError extends CommioError {
 export class CollectionClosedError extends CommioError {
   readonly code = 'ERR_COMMIO_COLLECTION_CLOSED' as const;
 }
+
+/**
+ * An accepted connection was refused by the PROXY protocol check (accept
+ * option `proxyProtocol`): it came from an untrusted address, its header was
+ * malformed, too long or of an unknown version, or it was not complete in
+ * time. The connection was destroyed before anything was handed over.
+ */
+export class ProxyProtocolError extends CommioError {
+  readonly code = 'ERR_COMMIO_PROXY_PROTOCOL' as const;
+  /** Why, in a word: `'untrusted'`, `'malformed'`, `'oversize'`, `'version'`, `'timeout'` or `'closed'`. */
+  readonly reason: ProxyProtocolFailure;
+
+  constructor(message: string, options?: { reason?: ProxyProtocolFailure; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = options?.reason ?? 'malformed';
+  }
+}
+
+/** The reasons a PROXY protocol check fails (`ProxyProtocolError.reason`). */
+export type ProxyProtocolFailure = 'untrusted' | 'malformed' | 'oversize' | 'version' | 'timeout' | 'closed';
 
 /** The `code` of an error-like value, if it has a string one. */
 export function errorCode(error: unknown): string | undefined {

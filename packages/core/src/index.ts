@@ -132,3 +132,15 @@ export type { SslErrorCallback } from './accept/accept-tls.js';
 export { SSL_CONTEXT, isSslAbstractContext } from './tls/ssl-context.js';
 export type { SslAbstractContext, SslConnectionSettings, SniCallback } from './tls/ssl-context.js';
 export { MIN_TLS_VERSION, MODERN_CIPHERS, SECURE_OPTIONS } from './tls/modern-defaults.js';
+
+// PROXY protocol, drain, worker processes
+export { ProxyProtocolError } from './errors.js';
+export type { ProxyProtocolFailure } from './errors.js';
+export type { ProxyHeader, ProxyAddress } from './proxy/proxy-header.js';
+export type { ProxyProtocolOptions } from './proxy/proxy-options.js';
+export { drainAcceptingHandle } from './accept/drain.js';
+export type { DrainOptions, DrainResult } from './accept/drain.js';
+export { drainWaitStateCollection } from './accept/drain-collection.js';
+export { startWorkerProcesses } from './workers/worker-group.js';
+export type { WorkerGroup } from './workers/worker-group.js';
+export type { WorkerProcessesOptions } from './workers/worker-options.js';

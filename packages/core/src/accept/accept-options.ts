@@ -21,6 +21,8 @@ import { resolveService } from '../options/service.js';
 import type { AcceptTlsOptions } from './accept-tls-options.js';
 import type { AcceptSettings, ListenSource } from './accept-settings.js';
 import type { Ipv6Choice } from './listen-targets.js';
+import { resolveProxySettings, type ProxyProtocolOptions } from '../proxy/proxy-options.js';
+import type { AcceptingHandle } from './accepting-handle.js';
 
 export type { Ipv6Choice } from './listen-targets.js';
 export type { AcceptSettings, ListenSource } from './accept-settings.js';
@@ -80,6 +82,30 @@ export interface AcceptOptions extends AcceptTlsOptions {
   userInfo?: unknown;
   /** Aborting it while the accept is being set up (lookup, bind retries, init) rejects with its reason; it has no effect afterwards. */
   signal?: AbortSignal;
+  /**
+   * PROXY protocol (v1 and v2) in front of every connection: each must come
+   * from a `trusted` address and start with a complete header within
+   * `timeout` seconds (default 5); the header is removed before the
+   * connection function (and TLS) sees the connection, and the state's
+   * `peerAddress` is the client's address from it (`state.proxyHeader` holds
+   * the whole header). Anything else is destroyed and reported to
+   * `proxyErrorCallback`. `null`: off. Not with `createState: false`.
+   * @default null
+   */
+  proxyProtocol?: ProxyProtocolOptions | null;
+  /**
+   * Called through the collection with each connection the PROXY protocol
+   * check refused (already destroyed; `ERR_COMMIO_PROXY_PROTOCOL`, its
+   * `reason` says why); the server goes on. Absent: the collection's handler
+   * gets the error.
+   */
+  proxyErrorCallback?: ((error: Error, handle: AcceptingHandle) => void) | null;
+  /**
+   * Called once through the collection when `drainAcceptingHandle` (or
+   * `drainWaitStateCollection`) starts draining the handle, after it stopped
+   * accepting: the place to tell the handle's states to finish.
+   */
+  drainCallback?: ((handle: AcceptingHandle) => void) | null;
 }
 
 /** @internal Every option key the accept function knows (TLS keys included). */
@@ -109,6 +135,9 @@ export const ACCEPT_KEYS = keys(
   'sslConfigureCallback',
   'handshakeTimeout',
   'sslErrorCallback',
+  'proxyProtocol',
+  'proxyErrorCallback',
+  'drainCallback',
 );
 
 const IPV6_CHOICES: readonly Ipv6Choice[] = ['any', 'both', true, false];
@@ -163,7 +192,7 @@ function resolveAddresses(value: unknown, ipv6: Ipv6Choice): (string | null)[] {
  * `ERR_COMMIO_INVALID_ARGUMENT` for the first bad one and
  * `ERR_COMMIO_UNSUPPORTED` for `reuseport` on a Node.js without it.
  */
-export function resolveAcceptSettings(service: unknown, o: CheckedOptions): AcceptSettings {
+export function resolveAcceptSettings(service: unknown, o: CheckedOptions): AcceptSettings<AcceptingHandle> {
   const source = resolveSource(service);
   const initTimeout = o['initTimeout'] === undefined ? 60 : (checkSeconds(o['initTimeout'], 'options.initTimeout') ?? 60);
   const backlog = o['backlog'] === undefined || o['backlog'] === null ? undefined : checkInteger(o['backlog'], 'options.backlog', 1, 0x7fffffff, 1);
@@ -175,7 +204,7 @@ export function resolveAcceptSettings(service: unknown, o: CheckedOptions): Acce
   if (signal !== undefined && !(signal instanceof AbortSignal)) invalid('options.signal', 'an AbortSignal', signal);
   const reuseport = checkBoolean(o['reuseport'], 'options.reuseport', false);
   const stateSettings = resolveStateSettings(o);
-  const settings: AcceptSettings = {
+  const settings: AcceptSettings<AcceptingHandle> = {
     source,
     initFunction: optionalFunction<(server: net.Server) => void>(o['initFunction'], 'options.initFunction'),
     initTimeout,
@@ -194,6 +223,8 @@ export function resolveAcceptSettings(service: unknown, o: CheckedOptions): Acce
     // `name` and `userInfo` belong to the listening socket and the handle; accepted states start without them.
     state: { ...stateSettings, name: null, userInfo: null },
     options: o,
+    proxy: resolveProxySettings(o),
+    drainCallback: optionalFunction<(handle: AcceptingHandle) => void>(o['drainCallback'], 'options.drainCallback'),
   };
   if (source.kind !== 'port') checkAdoptionOptions(source, o);
   if (reuseport && !reusePortSupported()) {

@@ -3,6 +3,7 @@ import type net from 'node:net';
 import type { CheckedOptions } from '../options/validate.js';
 import type { StateSettings } from '../state/async-io-state.js';
 import type { Ipv6Choice } from './listen-targets.js';
+import type { ProxySettings } from '../proxy/proxy-options.js';
 
 /** What to listen on: a port commio binds, or a socket to adopt. */
 export type ListenSource =
@@ -10,8 +11,11 @@ export type ListenSource =
   | { readonly kind: 'fd'; readonly fd: number }
   | { readonly kind: 'server'; readonly server: net.Server };
 
-/** The checked, defaulted accept options. */
-export interface AcceptSettings {
+/**
+ * The checked, defaulted accept options. `H` is the accepting handle's type
+ * (a parameter, so that this module need not import the handle's).
+ */
+export interface AcceptSettings<H = never> {
   readonly source: ListenSource;
   readonly initFunction: ((server: net.Server) => void) | null;
   /** Seconds. */
@@ -33,4 +37,8 @@ export interface AcceptSettings {
   readonly state: StateSettings;
   /** The options as given, for the TLS seam (it reads the `ssl*` keys). */
   readonly options: CheckedOptions;
+  /** The checked `proxyProtocol` option, null when off. */
+  readonly proxy: ProxySettings | null;
+  /** `drainCallback`, or null. */
+  readonly drainCallback: ((handle: H) => void) | null;
 }

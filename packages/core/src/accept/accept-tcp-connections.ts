@@ -24,6 +24,7 @@ import { Listener } from './listener.js';
 import { LookupFailure, planTargets, planWithoutLookup, type ListenTarget } from './listen-targets.js';
 import { retryWhileInUse } from './listen-with-retry.js';
 import { serverHandle, startAccepting } from './native-listen.js';
+import { noteAcceptingHandle } from '../workers/worker-side.js';
 
 const log = logger('accept');
 
@@ -151,6 +152,8 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
   log('%s: listening (%s) on %s', handle, String(settings.listenName), handle.sockets.map((s) => JSON.stringify(s.address())).join(' '));
   // Accept only after the caller's continuation has run.
   setImmediate(() => handle.start());
+  // In a worker of startWorkerProcesses: drained when the primary stops the group.
+  noteAcceptingHandle(handle);
   return handle;
 }
 

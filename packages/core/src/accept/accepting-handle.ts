@@ -12,6 +12,7 @@ import type { CollectionMember, WaitStateCollection } from '../collection/wait-s
 import type { AsyncIoState } from '../state/async-io-state.js';
 import type { AcceptSettings } from './accept-settings.js';
 import { ConnectionLimit, type LimitedAcceptor } from './connection-limit.js';
+import { OpenConnections } from './open-connections.js';
 import { HOLD_FULL, HOLD_SETUP, type Listener, type ListenerOwner } from './listener.js';
 
 const log = logger('accept');
@@ -28,13 +29,15 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
   /** @internal The collection the handle was made in (kept after closing). */
   readonly home: WaitStateCollection;
   /** @internal The checked options. */
-  readonly settings: AcceptSettings;
+  readonly settings: AcceptSettings<AcceptingHandle>;
   /** @internal */
   readonly connectionFunction: ConnectionFunction;
   /** Hands an accepted socket over (hand-over.ts, given by the maker: it needs this class, not the other way round). */
   readonly #handOver: (handle: AcceptingHandle, socket: net.Socket) => void;
   /** @internal The open-connection count, with maxConnections. */
   readonly limit: ConnectionLimit | null;
+  /** @internal The connections the handle made that are still open. */
+  readonly connections: OpenConnections;
   #listeners: Listener[] = [];
   #localPort = 0;
   #closed = false;
@@ -47,7 +50,7 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
   /** @internal made by acceptTcpConnectionsCreatingAsyncIoStates */
   constructor(
     collection: WaitStateCollection,
-    settings: AcceptSettings,
+    settings: AcceptSettings<AcceptingHandle>,
     connectionFunction: ConnectionFunction,
     handOver: (handle: AcceptingHandle, socket: net.Socket) => void,
   ) {
@@ -58,6 +61,7 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
     this.name = settings.handleName;
     this.userInfo = settings.userInfo;
     this.limit = settings.maxConnections === null ? null : new ConnectionLimit(settings.maxConnections, this);
+    this.connections = new OpenConnections(this.limit);
   }
 
   toString(): string {

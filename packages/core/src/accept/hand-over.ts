@@ -12,6 +12,10 @@ import { adoptTcpSocket } from '../state/create-state.js';
 import type { CollectionMember } from '../collection/wait-state-collection.js';
 import type { AcceptingHandle } from './accepting-handle.js';
 import { acceptTlsOf } from './accept-tls.js';
+import type { ProxyHeader } from '../proxy/proxy-header.js';
+import { readProxyHeader, type ProxyHeaderRead } from '../proxy/proxy-reader.js';
+import type { ProxySettings } from '../proxy/proxy-options.js';
+import type { ProxyProtocolError } from '../errors.js';
 
 const log = logger('accept');
 
@@ -67,21 +71,70 @@ export function acceptConnection(handle: AcceptingHandle, socket: net.Socket): v
     socket.destroy();
     return;
   }
+  const proxy = handle.settings.proxy;
+  if (proxy !== null) readHeaderFirst(handle, socket, proxy);
+  else makeConnection(handle, socket, null);
+}
+
+/** The connection (its PROXY header read and removed when `header` is given) becomes a state, or the raw socket, and is delivered. */
+function makeConnection(handle: AcceptingHandle, socket: net.Socket, header: ProxyHeader | null): void {
+  const collection = handle.home;
   const settings = handle.settings;
-  const limit = handle.limit;
   const tls = acceptTlsOf(handle);
   if (!settings.createState && tls === null) {
-    limit?.trackSocket(socket);
+    handle.connections.trackSocket(socket);
     if (log.enabled) log('%s: connection from %s:%s handed over raw', handle, socket.remoteAddress, socket.remotePort);
     deliverConnection(handle, socket);
     return;
   }
   const state = adoptTcpSocket(collection, socket, socket, settings.state);
-  limit?.trackState(state);
+  state.acceptedProxyHeader = header;
+  handle.connections.trackState(state, header !== null);
   if (tls !== null) {
     // With sslCtx a state is always made (as LispWorks); it is handed over after its handshake.
     tls.start(state, handle, (secured) => deliverConnection(handle, secured));
     return;
   }
   deliverConnection(handle, state);
+}
+
+/**
+ * PROXY protocol: the header is read off the raw socket first (before TLS);
+ * meanwhile the connection is a member of the collection and counted by the
+ * handle. A refused connection is destroyed and only its error is reported.
+ */
+function readHeaderFirst(handle: AcceptingHandle, socket: net.Socket, proxy: ProxySettings): void {
+  const collection = handle.home;
+  let read: ProxyHeaderRead | null = null;
+  read = readProxyHeader(socket, proxy, (s, header, error) => {
+    if (read !== null) {
+      collection.removeMember(read);
+      handle.connections.headerOver(read, header !== null);
+    }
+    if (header !== null) {
+      if (collection.alive) makeConnection(handle, s, header);
+      else s.destroy();
+      return;
+    }
+    if (error !== null) reportProxyError(handle, proxy, error);
+  });
+  if (read === null) return;
+  collection.addMember(read);
+  handle.connections.trackHeader(read);
+}
+
+function deliverProxyError(handle: AcceptingHandle, callback: (error: Error, handle: AcceptingHandle) => void, error: Error): void {
+  callback(error, handle);
+}
+
+function raiseProxyError(_handle: AcceptingHandle, _unused: null, error: Error): void {
+  // No proxyErrorCallback: the collection's handler deals with it.
+  throw error;
+}
+
+function reportProxyError(handle: AcceptingHandle, proxy: ProxySettings, error: ProxyProtocolError): void {
+  if (log.enabled) log('%s: %s', handle, error.message);
+  const callback = proxy.errorCallback;
+  if (callback !== null) handle.home.dispatch(handle, deliverProxyError, handle, callback, error, undefined);
+  else handle.home.dispatch(handle, raiseProxyError, handle, null, error, undefined);
 }

@@ -15,6 +15,7 @@
  * Binding this way is also synchronous, so one attempt over several
  * addresses either binds them all or fails at once.
  */
+import cluster from 'node:cluster';
 import type net from 'node:net';
 import os from 'node:os';
 import util from 'node:util';
@@ -36,7 +37,8 @@ export const DEFAULT_BACKLOG = 511;
  * sockets through the primary: commio then uses the public `listen`).
  */
 export function nativeBindAvailable(): boolean {
-  return createServerHandle !== null && process.env['NODE_UNIQUE_ID'] === undefined;
+  // Node deletes NODE_UNIQUE_ID from a worker's environment while it starts: ask cluster too.
+  return createServerHandle !== null && process.env['NODE_UNIQUE_ID'] === undefined && !cluster.isWorker;
 }
 
 /** The OS error of a failed call, as Node reports it (`code`, `errno`, `syscall`, `address`, `port`). */
@@ -122,6 +124,8 @@ const UV_EALREADY = -os.constants.errno.EALREADY;
  * paused and resumed (Node bound it itself: `ENOTCONN`).
  */
 export function startAccepting(handle: ServerHandle): boolean {
+  // A cluster worker's round-robin server has a stand-in handle that cannot read at all.
+  if (typeof handle.readStart !== 'function') return false;
   const result = handle.readStart();
   return result === 0 || result === UV_EALREADY;
 }

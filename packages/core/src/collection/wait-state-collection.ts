@@ -136,6 +136,9 @@ export class WaitStateCollection {
     this.#members.delete(member);
   }
 
+  /** @internal The live states and handles, a snapshot (drain). */
+  members(): CollectionMember[] { return [...this.#members]; }
+
   /** @internal Number of live states and handles. */
   get memberCount(): number {
     return this.#members.size;

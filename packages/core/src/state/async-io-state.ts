@@ -22,6 +22,7 @@ import type { CollectionMember, PassFlushable, WaitStateCollection } from '../co
 import { ReadSide } from './read-side.js';
 import { WriteSide } from './write-side.js';
 import type { IoStatus } from './status.js';
+import type { ProxyHeader } from '../proxy/proxy-header.js';
 import { DEFAULT_MAX_BUFFERED_INPUT, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_QUEUED_OUTPUT, DEFAULT_MAX_READ } from '../options/defaults.js';
 
 const log = logger('state');
@@ -187,6 +188,8 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   udp: UdpExtension | null = null;
   /** @internal Told once, after the state closed (an accepting handle counts its open states with it). */
   closeObserver: { stateClosed(state: AsyncIoState): void } | null = null;
+  /** @internal The PROXY protocol header; set once by the accept path (see `proxyHeader`). */
+  acceptedProxyHeader: ProxyHeader | null = null;
   #limits: StateLimits;
   #closed = false;
   #callbackDepth = 0;
@@ -322,10 +325,19 @@ export class AsyncIoState implements CollectionMember, PassFlushable {
   /**
    * The peer's address, or `null` when not connected. Read on first use and
    * cached, like `address`: a state closed before anyone asked gives `null`.
+   * Accepted behind the PROXY protocol: the client's address from the header.
    */
   get peerAddress(): SocketAddress | null {
+    // Behind a trusted proxy the client is the header's source (the socket's peer is the proxy).
+    const proxied = this.acceptedProxyHeader?.source;
+    if (proxied !== undefined && proxied !== null) return proxied;
     if (this.#peerAddress === null && !this.#closed) this.#peerAddress = this.peerAddressOfTransport();
     return this.#peerAddress;
+  }
+
+  /** The PROXY protocol header the connection started with (accept option `proxyProtocol`); `null` on states made without it. */
+  get proxyHeader(): ProxyHeader | null {
+    return this.acceptedProxyHeader;
   }
 
   /** The TLS side, or `null` without TLS. */

@@ -1,0 +1,111 @@
+/**
+ * The connections an accepting handle made that are still open: its states,
+ * its raw sockets (`createState: false`) and the connections whose PROXY
+ * header is being read. Every one counts against `maxConnections` until it
+ * closes; drain (drain.ts) waits for them and closes what is left.
+ */
+import type net from 'node:net';
+import type { AsyncIoState } from '../state/async-io-state.js';
+import type { ConnectionLimit } from './connection-limit.js';
+
+/** Something that wants to hear when one of the handle's connections closes (a drain). */
+export interface ClosingWatcher {
+  connectionClosed(): void;
+}
+
+/** A connection in its PROXY header phase: it can only be abandoned. */
+export interface HeaderPhase {
+  abandon(): void;
+}
+
+const kOpen = Symbol('commio.openConnections');
+type SocketWithOpen = net.Socket & { [kOpen]?: OpenConnections | undefined };
+
+function onRawSocketClose(this: net.Socket): void {
+  const open = (this as SocketWithOpen)[kOpen];
+  if (open === undefined) return;
+  (this as SocketWithOpen)[kOpen] = undefined;
+  open.socketClosed(this);
+}
+
+/** The open connections of one accepting handle. */
+export class OpenConnections {
+  readonly #limit: ConnectionLimit | null;
+  readonly #states = new Set<AsyncIoState>();
+  readonly #sockets = new Set<net.Socket>();
+  readonly #headers = new Set<HeaderPhase>();
+  /** Told of every close (set while a drain waits). */
+  watcher: ClosingWatcher | null = null;
+
+  constructor(limit: ConnectionLimit | null) {
+    this.#limit = limit;
+  }
+
+  /** States and raw sockets open now (connections still in their PROXY header phase not included). */
+  get count(): number {
+    return this.#states.size + this.#sockets.size;
+  }
+
+  /** The open states, a snapshot. */
+  states(): AsyncIoState[] {
+    return [...this.#states];
+  }
+
+  /** The open raw sockets, a snapshot. */
+  sockets(): net.Socket[] {
+    return [...this.#sockets];
+  }
+
+  /** A connection entered its PROXY header phase. */
+  trackHeader(phase: HeaderPhase): void {
+    this.#headers.add(phase);
+    this.#limit?.connectionOpened();
+  }
+
+  /** Its header phase is over: it becomes a state next (`continues`), or it was destroyed. */
+  headerOver(phase: HeaderPhase, continues: boolean): void {
+    if (!this.#headers.delete(phase)) return;
+    if (!continues) this.#limit?.connectionClosed();
+  }
+
+  /** Destroys every connection still in its header phase (a drain: they never became connections). */
+  abandonHeaders(): void {
+    const phases = [...this.#headers];
+    for (const phase of phases) {
+      this.headerOver(phase, false);
+      phase.abandon();
+    }
+  }
+
+  /** A state was made for an accepted connection (`counted`: it was counted in its header phase already). */
+  trackState(state: AsyncIoState, counted = false): void {
+    state.closeObserver = this;
+    this.#states.add(state);
+    if (!counted) this.#limit?.connectionOpened();
+  }
+
+  /** A raw socket was handed over: open until its `close` event. */
+  trackSocket(socket: net.Socket): void {
+    (socket as SocketWithOpen)[kOpen] = this;
+    socket.once('close', onRawSocketClose);
+    this.#sockets.add(socket);
+    this.#limit?.connectionOpened();
+  }
+
+  /** @internal Close observer of the tracked states. */
+  stateClosed(state: AsyncIoState): void {
+    if (!this.#states.delete(state)) return;
+    this.#closed();
+  }
+
+  /** @internal A tracked raw socket closed. */
+  socketClosed(socket: net.Socket): void {
+    if (!this.#sockets.delete(socket)) return;
+    this.#closed();
+  }
+
+  #closed(): void {
+    this.#limit?.connectionClosed();
+    this.watcher?.connectionClosed();
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Reading the PROXY header off a freshly accepted socket, before any state
+ * exists. The peer must be trusted (checked before a byte is read); then
+ * bytes are read until `parseProxyHeader` has a complete header, finds them
+ * invalid, or `timeout` seconds pass. On success the socket is handed on
+ * paused, with the bytes that followed the header put back (`unshift`) so
+ * the first read (or the TLS handshake) sees them first. On failure the
+ * socket is destroyed and only the error is handed on.
+ */
+import type net from 'node:net';
+import { ProxyProtocolError, type ProxyProtocolFailure } from '../errors.js';
+import { secondsToMs } from '../options/validate.js';
+import { parseProxyHeader, type ProxyHeader } from './proxy-header.js';
+import type { ProxySettings } from './proxy-options.js';
+
+/**
+ * Called once: with the header (the socket paused, leftover bytes put back),
+ * with the error (the socket destroyed), or with neither when the read was
+ * abandoned or the peer left without sending a byte (the socket destroyed).
+ */
+export type ProxyHeaderDone = (socket: net.Socket, header: ProxyHeader | null, error: ProxyProtocolError | null) => void;
+
+const kRead = Symbol('commio.proxyHeaderRead');
+type SocketWithRead = net.Socket & { [kRead]?: ProxyHeaderRead | undefined };
+
+// Shared listeners that find their read through the socket: no closures per connection.
+function onData(this: net.Socket, chunk: Buffer): void {
+  (this as SocketWithRead)[kRead]?.received(chunk);
+}
+function onEnded(this: net.Socket): void {
+  (this as SocketWithRead)[kRead]?.ended();
+}
+function onTimeout(this: ProxyHeaderRead): void {
+  this.timedOut();
+}
+
+/**
+ * One header being read. `abandon()` (also `closeForCollection()`: it can
+ * be a collection member) destroys the socket without reporting anything.
+ */
+export class ProxyHeaderRead {
+  readonly socket: net.Socket;
+  readonly #done: ProxyHeaderDone;
+  #bytes: Buffer | null = null;
+  #timer: NodeJS.Timeout | null;
+  #over = false;
+
+  constructor(socket: net.Socket, settings: ProxySettings, done: ProxyHeaderDone) {
+    this.socket = socket;
+    this.#done = done;
+    (socket as SocketWithRead)[kRead] = this;
+    socket.on('data', onData);
+    socket.on('end', onEnded);
+    socket.on('error', onEnded);
+    socket.on('close', onEnded);
+    this.#timer = setTimeout(onTimeout.bind(this), secondsToMs(settings.timeout));
+    // Accepted sockets arrive paused (nothing is read before someone asks).
+    socket.resume();
+  }
+
+  /** True once the header was handed on or the socket destroyed. */
+  get over(): boolean {
+    return this.#over;
+  }
+
+  /** @internal */
+  received(chunk: Buffer): void {
+    if (this.#over) return;
+    const bytes = this.#bytes === null ? chunk : Buffer.concat([this.#bytes, chunk]);
+    const result = parseProxyHeader(bytes);
+    if (result.kind === 'incomplete') {
+      this.#bytes = bytes;
+      return;
+    }
+    if (result.kind === 'invalid') {
+      this.#fail(result.problem, result.message);
+      return;
+    }
+    this.#stop();
+    const socket = this.socket;
+    socket.pause();
+    if (result.length < bytes.length) socket.unshift(bytes.subarray(result.length));
+    this.#done(socket, result.header, null);
+  }
+
+  /** @internal The peer ended, reset or closed before the header was complete. */
+  ended(): void {
+    if (this.#over) return;
+    // A bare connect-and-close (a TCP health check) is nobody's error.
+    if (this.#bytes === null) {
+      this.abandon();
+      return;
+    }
+    this.#fail('closed', 'the connection ended before its PROXY header was complete');
+  }
+
+  /** @internal */
+  timedOut(): void {
+    this.#timer = null;
+    if (this.#over) return;
+    this.#fail('timeout', 'no complete PROXY header within the timeout');
+  }
+
+  /** Destroys the socket, reporting no error. */
+  abandon(): void {
+    if (this.#over) return;
+    this.#stop();
+    destroyQuietly(this.socket);
+    this.#done(this.socket, null, null);
+  }
+
+  /** The collection is closing. */
+  closeForCollection(): void {
+    this.abandon();
+  }
+
+  #fail(reason: ProxyProtocolFailure, message: string): void {
+    const socket = this.socket;
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.#stop();
+    destroyQuietly(socket);
+    this.#done(socket, null, new ProxyProtocolError(`connection from ${peer} refused: ${message}`, { reason }));
+  }
+
+  #stop(): void {
+    this.#over = true;
+    this.#bytes = null;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const socket = this.socket as SocketWithRead;
+    socket[kRead] = undefined;
+    socket.removeListener('data', onData);
+    socket.removeListener('end', onEnded);
+    socket.removeListener('error', onEnded);
+    socket.removeListener('close', onEnded);
+  }
+}
+
+function ignore(): void {}
+
+/** Destroys a socket nobody listens to any more (a late error must not crash the process). */
+function destroyQuietly(socket: net.Socket): void {
+  if (socket.listenerCount('error') === 0) socket.on('error', ignore);
+  socket.destroy();
+}
+
+/**
+ * Starts reading the header of `socket` from a peer `settings.trusted`
+ * allows; from any other peer the socket is destroyed at once and `done`
+ * gets the error (before this returns).
+ */
+export function readProxyHeader(socket: net.Socket, settings: ProxySettings, done: ProxyHeaderDone): ProxyHeaderRead | null {
+  if (!settings.trusted.has(socket.remoteAddress)) {
+    const peer = socket.remoteAddress ?? 'an unknown address';
+    destroyQuietly(socket);
+    done(socket, null, new ProxyProtocolError(`connection from ${peer} refused: not a trusted proxy`, { reason: 'untrusted' }));
+    return null;
+  }
+  return new ProxyHeaderRead(socket, settings, done);
+}
