@@ -22,8 +22,10 @@
  *   callbacks are built on these chunks and must never change.
  * - **Order.** Bytes arrive in order; write completions (`written`) come
  *   in the order of the writes that returned `WRITE_PENDING`.
- * - **Once.** `ended`, `closed` and `outputShut` are reported at most once
- *   per attach; nothing is reported after `detach`, `release` or `destroy`.
+ * - **Once.** `ended`, `disconnected` and `outputShut` are reported at most once
+ *   per attach; nothing is reported after `detach`, `release` or `destroy`,
+ *   except `written` for writes made before a `detach` (a TLS attach
+ *   detaches with writes in flight: they still complete, in order).
  *
  * Plugging a transport in: `createStateOnTransport(collection, transport,
  * handle, object, settings)` from `@commio/core/internal` makes a state on
@@ -59,11 +61,11 @@ export interface StreamSink {
   /**
    * The connection failed (reset, timeout below commio, TLS alert, ...).
    * Sticky for both directions; writes still in flight are then completed
-   * with an error through `written`, or are dropped when `closed` follows.
+   * with an error through `written`, or are dropped when `disconnected` follows.
    */
   failed(error: Error): void;
   /** The connection is gone (after `ended`/`failed`, or closed under us). Writes not yet completed never will be. */
-  closed(): void;
+  disconnected(): void;
   /**
    * The oldest write that returned `WRITE_PENDING` and is not yet reported
    * is done: its bytes reached the kernel (`error` null) or never will.

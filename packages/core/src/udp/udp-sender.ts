@@ -22,7 +22,7 @@ import { OutputOverflowError, toError } from '../errors.js';
 import { logger } from '../debug.js';
 import { secondsToMs } from '../options/validate.js';
 import type { AsyncIoState } from '../state/async-io-state.js';
-import { deliverIdleAbort, deliverStateCallback, type StateCallback } from '../state/read-side.js';
+import type { StateCallback } from '../state/callbacks.js';
 import type { IoStatus } from '../state/status.js';
 import { inSocketFamily, literalDestination, lookupOptions, type UdpFamily } from './udp-family.js';
 
@@ -318,8 +318,8 @@ export class UdpSender {
     this.#timed = null;
     if (abortCallback === null) return;
     const state = this.#state;
-    if (live) state.collection.post(state, deliverStateCallback, state, abortCallback as StateCallback, undefined, undefined);
-    else state.collection.post(state, deliverIdleAbort, state, abortCallback as (s: AsyncIoState, a: null, b: null) => void, undefined, undefined);
+    if (live) state.deliver(false, abortCallback);
+    else state.deliver(false, abortCallback, null, null);
   }
 
   /** The socket closed under the state: every send not finished fails with `error`. */
