@@ -16,28 +16,13 @@ import { InputBuffer } from './input-buffer.js';
 import { CheckingRead, notInCheckingCallback, type ElementType } from './checking-read.js';
 import { OpTimer } from './op-timer.js';
 import { isSticky, type IoStatus } from './status.js';
-import type { AnyCallback, StateShell } from './state-shell.js';
+import type { AnyCallback } from './state-shell.js';
+import { READ_BUFFER, READ_CHECKING, READ_NONE, READ_RECEIVE, READ_WAIT, type ExternalRead, type ReadOwner } from './read-ops.js';
 
 export type { ElementType } from './checking-read.js';
+export { READ_BUFFER, READ_CHECKING, READ_NONE, READ_RECEIVE, READ_WAIT, type ExternalRead, type ReadOwner } from './read-ops.js';
 
 const log = logger('state');
-
-/** No read operation. */
-export const READ_NONE = 0;
-/** asyncIoStateReadBuffer. */
-export const READ_BUFFER = 1;
-/** asyncIoStateReadWithChecking. */
-export const READ_CHECKING = 2;
-/** asyncIoStateWaitForInput. */
-export const READ_WAIT = 3;
-/** asyncIoStateReceiveMessage (UDP). */
-export const READ_RECEIVE = 4;
-
-/** What the read side needs of its state besides the shell: a switch for its transport's reading. */
-export interface ReadOwner extends StateShell {
-  /** Turns the transport's reading on or off; false when there is no transport to switch. */
-  setReading(on: boolean): boolean;
-}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -403,12 +388,4 @@ export class ReadSide extends InputBuffer {
     if (this.#readBuffer !== null) this.#readBuffer.target = EMPTY;
     this.#timer?.clear();
   }
-}
-
-/** The UDP module's hooks for the READ_RECEIVE operation. */
-export interface ExternalRead {
-  /** The read timer fired (status 'timeout') or an error settled the read side. */
-  settle(): void;
-  /** The operation was aborted (already ended here): queue `abortCallback` (null: silent). */
-  abort(abortCallback: AnyCallback | null): void;
 }
