@@ -2,7 +2,7 @@
  * The read direction of a stream state: the input buffer (see
  * input-buffer.ts), flow control, the read timer, and the one read
  * operation that may be active: read-buffer, read-with-checking
- * (checking-read.ts) or wait-for-input. UDP receives live in the UDP module
+ * (checking-read.ts, a layer this class extends) or wait-for-input. UDP receives live in the UDP module
  * and borrow the operation slot (READ_RECEIVE) only to share the timer.
  *
  * Flow control: while a read operation is active the transport reads; with
@@ -12,8 +12,7 @@
  */
 import { READ_AHEAD_BYTES } from '../options/defaults.js';
 import { logger } from '../debug.js';
-import { InputBuffer } from './input-buffer.js';
-import { CheckingRead, notInCheckingCallback, type ElementType } from './checking-read.js';
+import { CheckingReader, type ElementType } from './checking-read.js';
 import { OpTimer } from './op-timer.js';
 import { isSticky, type IoStatus } from './status.js';
 import type { AnyCallback } from './state-shell.js';
@@ -44,7 +43,7 @@ const INPUT_SHUT = 2;
 const PAUSED = 4;
 
 /** The read direction of one stream state. */
-export class ReadSide extends InputBuffer {
+export class ReadSide extends CheckingReader {
   status: IoStatus = null;
   /** Which operation is active (READ_*). */
   op = READ_NONE;
@@ -55,9 +54,6 @@ export class ReadSide extends InputBuffer {
   /** ENDED, INPUT_SHUT, PAUSED. */
   #flags = PAUSED;
   #readBuffer: ReadBufferTarget | null = null;
-  #checking: CheckingRead | null = null;
-  #callback: AnyCallback | null = null;
-  #errorCallback: AnyCallback | null = null;
   #timer: OpTimer<ReadSide> | null = null;
   /** The UDP module's hooks while it holds the READ_RECEIVE slot. */
   #external: ExternalRead | null = null;
@@ -77,11 +73,6 @@ export class ReadSide extends InputBuffer {
   /** True once the peer's FIN was seen (or input shut down). */
   get ended(): boolean {
     return this.#is(ENDED);
-  }
-
-  /** How much of the current read-with-checking view the previous callback saw. */
-  get oldLength(): number {
-    return this.#checking?.oldLength ?? 0;
   }
 
   /** Copies buffered bytes into `target[start, end)`; for asyncIoStateGetBufferedData. */
@@ -151,9 +142,8 @@ export class ReadSide extends InputBuffer {
   endOp(): void {
     this.op = READ_NONE;
     this.generation++;
-    this.#callback = null;
-    this.#errorCallback = null;
-    this.#checking?.ended();
+    this.callback = null;
+    this.errorCallback = null;
     if (this.#readBuffer !== null) this.#readBuffer.target = EMPTY;
     if (this.bufferedLength >= READ_AHEAD_BYTES) this.holdBack();
   }
@@ -171,8 +161,8 @@ export class ReadSide extends InputBuffer {
     rb.start = start;
     rb.end = end;
     rb.pos = start + this.copyOut(target, start, end - start);
-    this.#callback = callback;
-    this.#errorCallback = errorCallback;
+    this.callback = callback;
+    this.errorCallback = errorCallback;
     if (rb.pos === end || this.#reachedEndOfInput()) {
       this.#completeReadBuffer(false);
       return;
@@ -183,13 +173,13 @@ export class ReadSide extends InputBuffer {
   /** Starts asyncIoStateReadWithChecking (arguments already checked). */
   startReadWithChecking(callback: AnyCallback, errorCallback: AnyCallback | null, elementType: ElementType): void {
     this.#begin(READ_CHECKING, this.state.readTimeout);
-    (this.#checking ??= new CheckingRead(this)).start(callback, errorCallback, elementType);
+    this.startChecking(callback, errorCallback, elementType);
   }
 
   /** Starts asyncIoStateWaitForInput (arguments already checked). */
   startWaitForInput(callback: AnyCallback): void {
     this.#begin(READ_WAIT, this.state.readTimeout);
-    this.#callback = callback;
+    this.callback = callback;
     if (this.bufferedLength > 0 || this.#reachedEndOfInput()) {
       this.#completeWait(false);
       return;
@@ -233,7 +223,7 @@ export class ReadSide extends InputBuffer {
       case READ_CHECKING:
         this.append(chunk);
         this.#progress();
-        (this.#checking as CheckingRead).received();
+        this.checkingReceived();
         return;
       case READ_WAIT:
         this.append(chunk);
@@ -254,7 +244,7 @@ export class ReadSide extends InputBuffer {
     if (this.op === READ_BUFFER || this.op === READ_WAIT) {
       if (this.#reachedEndOfInput()) this.#settleOnEvent();
     } else if (this.op === READ_CHECKING) {
-      (this.#checking as CheckingRead).queueDelivery(true);
+      this.queueCheckingDelivery(true);
     }
   }
 
@@ -273,7 +263,7 @@ export class ReadSide extends InputBuffer {
         this.#completeReadBuffer(true);
         return;
       case READ_CHECKING:
-        (this.#checking as CheckingRead).queueDelivery(true);
+        this.queueCheckingDelivery(true);
         return;
       case READ_WAIT:
         this.#completeWait(true);
@@ -307,27 +297,15 @@ export class ReadSide extends InputBuffer {
     const rb = this.#readBuffer as ReadBufferTarget;
     const target = rb.target;
     const count = rb.pos - rb.start;
-    const callback = (this.status instanceof Error && this.#errorCallback !== null ? this.#errorCallback : this.#callback) as AnyCallback;
+    const callback = (this.status instanceof Error && this.errorCallback !== null ? this.errorCallback : this.callback) as AnyCallback;
     this.endOp();
     this.state.deliver(fromEvent, callback, target, count);
   }
 
   #completeWait(fromEvent: boolean): void {
-    const callback = this.#callback as AnyCallback;
+    const callback = this.callback as AnyCallback;
     this.endOp();
     this.state.deliver(fromEvent, callback);
-  }
-
-  // -------------------------------------------------- discard and finish
-
-  /** asyncIoStateDiscard: drops `n` bytes of the current view; returns what stays buffered. */
-  discard(n: number): number {
-    return this.#checking === null ? notInCheckingCallback(this.state, 'asyncIoStateDiscard') : this.#checking.discard(n);
-  }
-
-  /** asyncIoStateFinish: drops `n` bytes and ends the read-with-checking at once. */
-  finish(n: number): number {
-    return this.#checking === null ? notInCheckingCallback(this.state, 'asyncIoStateFinish') : this.#checking.finish(n);
   }
 
   // ----------------------------------------------------------------- abort
@@ -350,7 +328,7 @@ export class ReadSide extends InputBuffer {
       }
       case READ_CHECKING:
         this.endOp();
-        (this.#checking as CheckingRead).aborted(abortCallback);
+        this.checkingAborted(abortCallback);
         return;
       case READ_WAIT:
         this.endOp();
@@ -381,9 +359,8 @@ export class ReadSide extends InputBuffer {
   closed(): void {
     this.op = READ_NONE;
     this.generation++;
-    this.#callback = null;
-    this.#errorCallback = null;
-    this.#checking?.ended();
+    this.callback = null;
+    this.errorCallback = null;
     this.#external = null;
     if (this.#readBuffer !== null) this.#readBuffer.target = EMPTY;
     this.#timer?.clear();
