@@ -61,6 +61,10 @@ export interface UdpExtension {
   readonly queuedCount: number;
   /** Datagrams dropped because the receive queue was full. */
   readonly droppedCount: number;
+  /** The send direction's status (the state's `writeStatus`). */
+  readonly writeStatus: IoStatus;
+  /** Bytes of sends not yet finished (the state's `queuedOutputLength`). */
+  readonly queuedOutputBytes: number;
   /** The socket's local address. */
   localAddress(): SocketAddress | null;
   /** The peer of a connected socket, else `null`. */
@@ -126,6 +130,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** Status of the write direction. */
   get writeStatus(): IoStatus {
+    if (this.udp !== null) return this.udp.writeStatus;
     return this.#writer === null ? null : this.#writer.status;
   }
 
@@ -136,6 +141,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** Bytes of writes handed to the state and not yet completed. */
   get queuedOutputLength(): number {
+    if (this.udp !== null) return this.udp.queuedOutputBytes;
     return this.#writer === null ? 0 : this.#writer.pendingBytes;
   }
 

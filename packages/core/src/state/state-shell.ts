@@ -41,6 +41,11 @@ function runIfOpen(state: StateShell, callback: AnyCallback, a: Argument, b: Arg
   if (!state.closed) runBracketed(state, callback, a, b);
 }
 
+/** Runs `callback(state)` bracketed now (from work already running through the collection), unless the state is closed. */
+export function runStateCallback(state: StateShell, callback: AnyCallback): void {
+  if (!state.closed) runBracketed(state, callback, NO_ARGUMENT, NO_ARGUMENT);
+}
+
 let nextSerial = 1;
 
 /** What every state is before its transport: see the module comment. */

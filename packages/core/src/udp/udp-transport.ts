@@ -148,6 +148,16 @@ export class UdpTransport implements UdpExtension, SendTarget {
     return this.#queue.dropped;
   }
 
+  /** The send direction's status. */
+  get writeStatus(): IoStatus {
+    return this.sender.status;
+  }
+
+  /** Bytes of sends not yet finished. */
+  get queuedOutputBytes(): number {
+    return this.sender.pendingBytes;
+  }
+
   // ----------------------------------------------------------- starting
 
   /** Starts asyncIoStateReceiveMessage (arguments checked, read direction free, settings applied). */
@@ -264,7 +274,7 @@ export class UdpTransport implements UdpExtension, SendTarget {
     const error = socketClosedError();
     log('%s: the socket closed under the state', state);
     this.dead = error;
-    state.writer.status = error;
+    this.sender.status = error;
     if (this.#mode !== NONE) {
       state.reader.status = error;
       this.#settleActive(true);
