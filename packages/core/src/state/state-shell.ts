@@ -163,13 +163,13 @@ export abstract class StateShell implements CollectionMember {
   }
 
   /**
-   * @internal Runs `fn(a, b)` as work of this state through its collection
+   * @internal Runs `fn(a, b[, c])` as work of this state through its collection
    * (for steps that bracket a callback themselves, with bookkeeping around
    * it). `fromEvent` as for `deliver`.
    */
-  schedule<A, B>(fromEvent: boolean, fn: (a: A, b: B) => void, a: A, b: B): void {
-    if (fromEvent) this.collection.dispatch(this, fn, a, b, undefined, undefined);
-    else this.collection.post(this, fn, a, b, undefined, undefined);
+  schedule<A, B, C = undefined>(fromEvent: boolean, fn: (a: A, b: B, c: C) => void, a: A, b: B, c?: C): void {
+    if (fromEvent) this.collection.dispatch(this, fn, a, b, c as C, undefined);
+    else this.collection.post(this, fn, a, b, c as C, undefined);
   }
 
   /** @internal Like `deliver` (later, never at once), but runs even when the state is closed by then. */

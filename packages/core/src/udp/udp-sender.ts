@@ -132,7 +132,7 @@ export class UdpSender {
     // Statuses are per datagram: a new send starts clean (except on a dead socket).
     if (this.status !== null && this.status !== dead) this.status = null;
     if (dead !== null) {
-      state.collection.post(state, deliverSendResult, this, errorCallback ?? callback, dead, undefined);
+      state.schedule(false, deliverSendResult, this, errorCallback ?? callback, dead);
       return;
     }
     const length = end - start;
@@ -140,7 +140,7 @@ export class UdpSender {
       const overflow = new OutputOverflowError(
         `${String(state)}: sending ${length} bytes would take the pending output (${this.pendingBytes} bytes) past maxQueuedOutput (${state.maxQueuedOutput})`,
       );
-      state.collection.post(state, deliverSendResult, this, errorCallback ?? callback, overflow, undefined);
+      state.schedule(false, deliverSendResult, this, errorCallback ?? callback, overflow);
       return;
     }
     const record = this.#free.pop() ?? new SendRecord(this);
@@ -223,8 +223,7 @@ export class UdpSender {
     if (!record.silenced) {
       record.silenced = true;
       const callback = (error !== null && record.errorCallback !== null ? record.errorCallback : record.callback) as StateCallback;
-      if (fromEvent) state.collection.dispatch(state, deliverSendResult, this, callback, error, undefined);
-      else state.collection.post(state, deliverSendResult, this, callback, error, undefined);
+      state.schedule(fromEvent, deliverSendResult, this, callback, error);
     }
     record.buffer = null;
     record.callback = null;
@@ -293,7 +292,7 @@ export class UdpSender {
     if (record === null || record.silenced || this.#closed) return;
     const state = this.#state;
     record.silenced = true;
-    state.collection.dispatch(state, deliverSendResult, this, record.callback as StateCallback, 'timeout', undefined);
+    state.schedule(true, deliverSendResult, this, record.callback as StateCallback, 'timeout');
     this.#startWindow(this.#oldestLive());
   }
 
@@ -330,7 +329,7 @@ export class UdpSender {
       if (!record.silenced) {
         record.silenced = true;
         const callback = (record.errorCallback ?? record.callback) as StateCallback;
-        state.collection.dispatch(state, deliverSendResult, this, callback, error, undefined);
+        state.schedule(true, deliverSendResult, this, callback, error);
       }
     }
     // Node.js may still call back for some: those records are never reused.

@@ -57,6 +57,7 @@ function ignoreError(): void {
  */
 function deliverWithAddress(state: AsyncIoState, callback: AnyReceiveCallback, buffer: Uint8Array | Int8Array, sender: SenderInfo): void {
   if (state.closed) return;
+  // Bracketed here: the callback takes five arguments, more than `deliver` carries.
   state.enterCallback();
   try {
     callback(state, buffer, sender.size, sender.address, sender.port);
@@ -299,7 +300,7 @@ export class UdpTransport implements UdpExtension, SendTarget {
       return;
     }
     sender.size = count;
-    // Five arguments: the collection's four slots carry (state, callback, target, sender); sender.size is the count.
+    // The collection's four slots carry (state, callback, target, sender); sender.size is the count.
     if (fromEvent) state.collection.dispatch(state, deliverWithAddress, state, callback, target, sender);
     else state.collection.post(state, deliverWithAddress, state, callback, target, sender);
   }
