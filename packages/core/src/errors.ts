@@ -209,3 +209,39 @@ export class OsError extends Error {
     this.port = details.port;
   }
 }
+
+/**
+ * A status error of a connection that commio makes itself, named with the
+ * OS-style code a socket would give (`error.code`, e.g. `'ECONNRESET'`), so
+ * programs test one code whether the OS or commio saw the problem. Not a
+ * `CommioError`: it reports what happened to the connection, not a misuse.
+ */
+export abstract class ConnectionStatusError extends Error {
+  /** The OS-style code. */
+  abstract readonly code: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A direction's status when the connection went away under it: code `'ECONNRESET'`. */
+export class ConnectionClosedError extends ConnectionStatusError {
+  readonly code = 'ECONNRESET' as const;
+}
+
+/** A write after `shutdown('output')`: code `'EPIPE'`. */
+export class WriteAfterShutdownError extends ConnectionStatusError {
+  readonly code = 'EPIPE' as const;
+}
+
+/** A UDP state's status when its socket closed under it: code `'ERR_SOCKET_DGRAM_NOT_RUNNING'` (Node's code for it). */
+export class DgramSocketClosedError extends ConnectionStatusError {
+  readonly code = 'ERR_SOCKET_DGRAM_NOT_RUNNING' as const;
+}
+
+/** The peer closed the connection during a TLS handshake (the cause of a `HandshakeFailedError`): code `'ECONNRESET'`. */
+export class PeerClosedError extends ConnectionStatusError {
+  readonly code = 'ECONNRESET' as const;
+}

@@ -75,7 +75,8 @@ export {
   asyncIoStateBufferedDataLength,
 } from './state/reading.js';
 export type { ReadBufferOptions, ReadWithCheckingOptions, WaitForInputOptions } from './state/reading.js';
-export type { BufferCallback, StateCallback, ElementType } from './state/read-side.js';
+export type { BufferCallback, StateCallback } from './state/callbacks.js';
+export type { ElementType } from './state/checking-read.js';
 
 // writing
 export { asyncIoStateWriteBuffer } from './state/writing.js';

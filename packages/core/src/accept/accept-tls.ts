@@ -55,15 +55,14 @@ export class AcceptTls {
       verifyHost: typeof request.tlsextHostName === 'string' ? request.tlsextHostName : null,
     });
     state.tls = attachment;
-    state.sslBusy = true;
     if (request.side === 'both') {
+      // Plain I/O waits for the handshake the program starts (sslBusy while the role is open).
       ready(state);
       return;
     }
-    attachment.operation = 'attach';
+    state.tlsOperation = 'attach';
     startHandshake(state, attachment, request.handshakeTimeout, (s, failure) => {
-      attachment.operation = null;
-      s.sslBusy = false;
+      s.tlsOperation = null;
       if (failure === null) {
         ready(s);
         return;

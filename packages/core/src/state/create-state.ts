@@ -6,6 +6,7 @@ import { checkCollection, type WaitStateCollection } from '../collection/wait-st
 import { checkInteger, checkKeyword, checkOptions, invalid, keys, checkBoolean } from '../options/validate.js';
 import { resolveStateSettings, STATE_OPTION_KEYS, type StateOptions } from '../options/state-options.js';
 import { AsyncIoState, type StateSettings } from './async-io-state.js';
+import type { StreamTransport } from '../transports/stream-transport.js';
 
 const log = logger('state');
 
@@ -20,6 +21,7 @@ export interface CreateAsyncIoStateOptions extends StateOptions {
 }
 
 const CREATE_KEYS = keys(...STATE_OPTION_KEYS, 'udp', 'ipv6', 'maxQueuedMessages');
+const STATE_KEYS = keys(...STATE_OPTION_KEYS);
 
 /** The hook the UDP module installs to wrap `dgram.Socket`s. */
 type UdpAdopter = (
@@ -44,7 +46,6 @@ export function registerUdpAdopter(adopter: UdpAdopter): void {
 export function adoptTcpSocket(collection: WaitStateCollection, socket: net.Socket, object: unknown, settings: StateSettings): AsyncIoState {
   // LispWorks semantics: the peer's FIN ends our input only; we close when we choose.
   socket.allowHalfOpen = true;
-  socket.pause();
   const state = new AsyncIoState(collection, object, settings);
   state.attachTransport(socket);
   // Asking the peer's address is a syscall: only when logging is on.
@@ -96,4 +97,24 @@ export function createAsyncIoState(
   if (object.destroyed) invalid('object', 'an open socket', 'a destroyed socket');
   c.assertAlive();
   return adoptTcpSocket(c, object, object, settings);
+}
+
+/**
+ * @internal Makes a stream state of `collection` on any transport (see
+ * transports/stream-transport.ts): an in-memory pair in tests, a native
+ * driver. The state attaches `handle` at once (reading off until a read
+ * starts) and from then on owns it: the program must not use the handle
+ * until the state is closed (with `keepAliveP`, `transport.release` hands
+ * it back). `options` are the options every state creator takes; the
+ * state's `object` is `handle`. Every guarantee of the API holds as long as
+ * the transport keeps the rules of `StreamTransport`.
+ */
+export function createStateOnTransport<H>(collection: WaitStateCollection, transport: StreamTransport<H>, handle: H, options?: StateOptions): AsyncIoState {
+  const c = checkCollection(collection);
+  const settings = resolveStateSettings(checkOptions(options, STATE_KEYS));
+  c.assertAlive();
+  const state = new AsyncIoState(c, handle, settings);
+  state.attachTransport(handle, transport);
+  if (log.enabled) log('%s: made on a %s transport', state, transport.kind);
+  return state;
 }

@@ -2,8 +2,7 @@
 import { InvalidArgumentError, OperationInProgressError } from '../errors.js';
 import { checkBoolean, checkKeyword, checkOptions, keys, optionalFunction } from '../options/validate.js';
 import { checkOpenState, checkState, type AsyncIoState } from './async-io-state.js';
-import { READ_NONE, deliverStateCallback } from './read-side.js';
-import { deliverShutdown } from './write-side.js';
+import { READ_NONE } from './read-side.js';
 import { logger } from '../debug.js';
 
 const log = logger('state');
@@ -37,22 +36,13 @@ export function asyncIoStateAbort(
     if (s.closed) return;
     if (log.enabled) log('%s: abort %s', s, dir);
     if (dir === 'input') s.reader.abort(callback);
-    else if (dir === 'output') s.writer.abort(callback);
+    else if (dir === 'output') s.abortOutput(callback);
     else {
       s.reader.abort(null);
-      s.writer.abort(null);
-      if (callback !== null) s.collection.post(s, deliverStateCallback, s, callback, undefined, undefined);
+      s.abortOutput(null);
+      if (callback !== null) s.deliver(false, callback);
     }
   });
-}
-
-function deliverAfterClose(state: AsyncIoState, callback: (state: AsyncIoState) => void): void {
-  state.enterCallback();
-  try {
-    callback(state);
-  } finally {
-    state.leaveCallback();
-  }
 }
 
 /**
@@ -72,10 +62,10 @@ export function asyncIoStateAbortAndClose(
   s.whenOutsideCallback(() => {
     if (!s.closed) {
       s.reader.abort(null);
-      s.writer.abort(null);
+      s.abortOutput(null);
       s.close(keepAlive);
     }
-    if (closeCallback !== null && s.collection.alive) s.collection.post(s, deliverAfterClose, s, closeCallback, undefined, undefined);
+    if (closeCallback !== null && s.collection.alive) s.deliverEvenIfClosed(closeCallback);
   });
 }
 
@@ -131,17 +121,20 @@ export function asyncIoStateShutdown(
     aborted = true;
   }
   if (output && abort && s.writer.activeCount > 0) {
-    s.writer.abort(null);
+    s.abortOutput(null);
     aborted = true;
   }
-  if (input) s.reader.shutdownInput();
+  if (input) {
+    s.reader.shutdownInput();
+    if (s.transport !== null) s.transport.shutdownInput(s.handle);
+  }
   let result: true | string = true;
   if (output && !s.writer.outputShut) {
     result = s.writer.shutdownOutput(callback);
-    if (result !== true && callback !== null) s.collection.post(s, deliverShutdown, s, callback, result, undefined);
+    if (result !== true && callback !== null) s.deliver(false, callback, result);
   } else if (callback !== null) {
     // Input only, or the output was already shut: done at once (the callback still runs later).
-    s.collection.post(s, deliverShutdown, s, callback, true, undefined);
+    s.deliver(false, callback, true);
   }
   return aborted ? null : result;
 }

@@ -15,7 +15,8 @@ import {
   optionalSeconds,
 } from '../options/validate.js';
 import { AsyncIoState, checkOpenState, checkState } from './async-io-state.js';
-import { READ_NONE, type BufferCallback, type ElementType, type StateCallback } from './read-side.js';
+import { READ_NONE, type ElementType } from './read-side.js';
+import type { BufferCallback, StateCallback } from './callbacks.js';
 
 /** Options of asyncIoStateReadBuffer. */
 export interface ReadBufferOptions<B> {
@@ -104,8 +105,8 @@ export function asyncIoStateReadBuffer<B extends Uint8Array | Int8Array>(
     target,
     start,
     end,
-    callback as BufferCallback<Uint8Array | Int8Array>,
-    errorCallback as BufferCallback<Uint8Array | Int8Array> | null,
+    callback,
+    errorCallback,
   );
 }
 
@@ -137,7 +138,7 @@ export function asyncIoStateReadWithChecking<B extends Uint8Array | Int8Array = 
     // The common case: nothing else to check or apply.
     assertStream(s, 'asyncIoStateReadWithChecking');
     assertReadFree(s);
-    s.reader.startReadWithChecking(callback as BufferCallback<Uint8Array | Int8Array>, null, 'base-char');
+    s.reader.startReadWithChecking(callback, null, 'base-char');
     return;
   }
   const o = checkOptions(options, READ_WITH_CHECKING_KEYS);
@@ -150,8 +151,8 @@ export function asyncIoStateReadWithChecking<B extends Uint8Array | Int8Array = 
   applyReadSettings(s, timeout, o);
   if (maxRead !== undefined) s.maxRead = maxRead;
   s.reader.startReadWithChecking(
-    callback as BufferCallback<Uint8Array | Int8Array>,
-    errorCallback as BufferCallback<Uint8Array | Int8Array> | null,
+    callback,
+    errorCallback,
     elementType,
   );
 }

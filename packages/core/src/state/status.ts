@@ -10,6 +10,7 @@
  * An operation started while the status is sticky completes at once (through
  * its callback, later) with that status.
  */
+import { ConnectionClosedError } from '../errors.js';
 
 /** `null` healthy, `'eof'` end of input, `'timeout'` the last operation timed out, or the error. */
 export type IoStatus = null | 'eof' | 'timeout' | Error;
@@ -21,7 +22,5 @@ export function isSticky(status: IoStatus): status is 'eof' | Error {
 
 /** The error a direction gets when its socket went away under it (`ECONNRESET`). */
 export function transportClosedError(): Error {
-  const error = new Error('the connection is closed') as NodeJS.ErrnoException;
-  error.code = 'ECONNRESET';
-  return error;
+  return new ConnectionClosedError('the connection is closed');
 }

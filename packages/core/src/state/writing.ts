@@ -2,7 +2,7 @@
 import { OperationInProgressError, UnsupportedError } from '../errors.js';
 import { checkBuffer, checkFunction, checkOptions, checkRange, keys, type CheckedOptions, optionalFunction, optionalSeconds } from '../options/validate.js';
 import { checkOpenState, type AsyncIoState } from './async-io-state.js';
-import type { BufferCallback } from './read-side.js';
+import type { BufferCallback } from './callbacks.js';
 
 /** Options of asyncIoStateWriteBuffer. */
 export interface WriteBufferOptions<B> {
@@ -60,7 +60,7 @@ export function asyncIoStateWriteBuffer<B extends Uint8Array | Int8Array>(
     source,
     start,
     end,
-    callback as BufferCallback<Uint8Array | Int8Array>,
-    errorCallback as BufferCallback<Uint8Array | Int8Array> | null,
+    callback,
+    errorCallback,
   );
 }

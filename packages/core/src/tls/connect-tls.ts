@@ -26,7 +26,7 @@ export class ConnectTls {
 
   /** Blocks the state's operations until the handshake ran (call when the state is made). */
   reserve(state: AsyncIoState): void {
-    state.sslBusy = true;
+    state.tlsOperation = 'connect';
   }
 
   /**
@@ -48,10 +48,9 @@ export class ConnectTls {
       verifyHost: named ?? fallback ?? this.host,
     });
     state.tls = attachment;
-    attachment.operation = 'attach';
+    state.tlsOperation = 'attach';
     startHandshake(state, attachment, request.handshakeTimeout, (s, failure) => {
-      attachment.operation = null;
-      s.sslBusy = false;
+      s.tlsOperation = null;
       finish(failure);
     });
   }

@@ -12,7 +12,8 @@ import { logger } from '../debug.js';
 import { InvalidArgumentError, OperationInProgressError, StateClosedError, UnsupportedError, errorCode } from '../errors.js';
 import { checkFunction, checkOptions, checkSeconds, keys } from '../options/validate.js';
 import { checkOpenState, type AsyncIoState } from '../state/async-io-state.js';
-import { READ_NONE, deliverStateCallback, type StateCallback } from '../state/read-side.js';
+import { READ_NONE } from '../state/read-side.js';
+import type { StateCallback } from '../state/callbacks.js';
 import { startHandshake, type HandshakeReport } from './start-tls.js';
 import { TlsAttachment, tlsOf } from './tls-attachment.js';
 import {
@@ -49,20 +50,9 @@ export interface AttachSslOptions {
 
 const ATTACH_KEYS = keys('sslSide', 'sslCtx', 'ctxConfigureCallback', 'sslConfigureCallback', 'handshakeTimeout', 'tlsextHostName');
 
-function deliverSslCallback(state: AsyncIoState, callback: SslCallback, failure: Error | null): void {
-  if (state.closed) return;
-  state.enterCallback();
-  try {
-    callback(state, failure);
-  } finally {
-    state.leaveCallback();
-  }
-}
-
 /** Throws unless no operation is active on `state` (attach, detach and handshake need it idle). */
 function assertIdle(state: AsyncIoState, what: string): void {
-  const attachment = tlsOf(state);
-  if (attachment?.operation != null || (state.sslBusy && attachment?.waitingForRole !== true)) {
+  if (state.tlsOperation !== null) {
     throw new OperationInProgressError(`a TLS attach, detach or handshake already runs on ${String(state)}`);
   }
   if (state.reader.op !== READ_NONE) throw new OperationInProgressError(`${what} needs ${String(state)} idle, but a read is active`);
@@ -71,11 +61,8 @@ function assertIdle(state: AsyncIoState, what: string): void {
 
 function reportTo(callback: SslCallback): HandshakeReport {
   return (state, failure, fromEvent) => {
-    const attachment = tlsOf(state);
-    if (attachment !== null) attachment.operation = null;
-    state.sslBusy = false;
-    if (fromEvent) state.collection.dispatch(state, deliverSslCallback, state, callback, failure, undefined);
-    else state.collection.post(state, deliverSslCallback, state, callback, failure, undefined);
+    state.tlsOperation = null;
+    state.deliver(fromEvent, callback, failure);
   };
 }
 
@@ -109,14 +96,13 @@ export function asyncIoStateAttachSsl(state: AsyncIoState, callback: SslCallback
     verifyHost: name ?? setup.settings().servername ?? null,
   });
   s.tls = attachment;
-  s.sslBusy = true;
   if (request.side === 'both') {
     // Attached without a handshake: plain I/O stays blocked until it ran.
     log('%s: TLS attached, role not chosen yet', s);
-    s.collection.post(s, deliverSslCallback, s, cb, null, undefined);
+    s.deliver(false, cb, null);
     return;
   }
-  attachment.operation = 'attach';
+  s.tlsOperation = 'attach';
   startHandshake(s, attachment, request.handshakeTimeout, reportTo(cb));
 }
 
@@ -134,7 +120,7 @@ function chooseRole(state: AsyncIoState, role: 'server' | 'client'): void {
   const s = checkOpenState(state);
   const attachment = tlsOf(s);
   if (attachment === null || attachment.side !== 'both') throw new InvalidArgumentError('state', `must have TLS attached with sslSide 'both'`);
-  if (!attachment.waitingForRole || attachment.operation !== null) throw new OperationInProgressError(`the TLS handshake of ${String(s)} has already started`);
+  if (!attachment.waitingForRole || s.tlsOperation !== null) throw new OperationInProgressError(`the TLS handshake of ${String(s)} has already started`);
   attachment.role = role;
 }
 
@@ -153,13 +139,13 @@ export function asyncIoStateHandshake(state: AsyncIoState, callback: SslCallback
   if (attachment === null) throw new InvalidArgumentError('state', `${String(s)} has no TLS attached`);
   assertIdle(s, 'asyncIoStateHandshake');
   if (!attachment.waitingForRole) {
-    s.collection.post(s, deliverSslCallback, s, cb, null, undefined);
+    s.deliver(false, cb, null);
     return;
   }
   if (attachment.role === null) {
     throw new InvalidArgumentError('state', "has sslSide 'both': choose its role with asyncIoStateSslSetAcceptState or asyncIoStateSslSetConnectState first");
   }
-  attachment.operation = 'handshake';
+  s.tlsOperation = 'handshake';
   const limit = seconds === undefined ? attachment.setup.request.handshakeTimeout : seconds === null || seconds <= 0 ? null : seconds;
   startHandshake(s, attachment, limit, reportTo(cb));
 }
@@ -179,15 +165,14 @@ export function asyncIoStateDetachSsl(state: AsyncIoState, callback: StateCallba
   const cb = checkFunction<StateCallback>(callback, 'callback');
   const attachment = tlsOf(s);
   if (attachment === null) {
-    s.collection.post(s, deliverStateCallback, s, cb, undefined, undefined);
+    s.deliver(false, cb);
     return;
   }
   assertIdle(s, 'asyncIoStateDetachSsl');
   if (attachment.waitingForRole) {
     // No handshake happened: there is no TLS to end.
     s.tls = null;
-    s.sslBusy = false;
-    s.collection.post(s, deliverStateCallback, s, cb, undefined, undefined);
+    s.deliver(false, cb);
     return;
   }
   const feeder = attachment.feeder;
@@ -197,8 +182,7 @@ export function asyncIoStateDetachSsl(state: AsyncIoState, callback: StateCallba
         'TLS attached with asyncIoStateAttachSsl can be detached',
     );
   }
-  attachment.operation = 'detach';
-  s.sslBusy = true;
+  s.tlsOperation = 'detach';
   s.flushAfterPass();
   const socket = s.detachTransport() as TLSSocket;
   new Detach(s, attachment, socket, cb).start();
@@ -325,9 +309,8 @@ class Detach {
 
   #finish(): void {
     const state = this.#state;
-    this.#attachment.operation = null;
-    state.sslBusy = false;
-    if (!state.closed) state.collection.dispatch(state, deliverStateCallback, state, this.#callback, undefined, undefined);
+    state.tlsOperation = null;
+    state.deliver(true, this.#callback);
   }
 }
 

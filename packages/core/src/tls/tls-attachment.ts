@@ -9,9 +9,6 @@ import type { AsyncIoState, SslSide, StateTlsInfo } from '../state/async-io-stat
 import type { RecordFeeder } from './record-feeder.js';
 import type { TlsSetup } from './tls-setup.js';
 
-/** An attach, handshake or detach under way (nothing else may start meanwhile). */
-export type TlsOperation = 'attach' | 'handshake' | 'detach' | null;
-
 /** The TLS facts and machinery of one state. */
 export class TlsAttachment implements StateTlsInfo {
   readonly side: SslSide;
@@ -29,7 +26,6 @@ export class TlsAttachment implements StateTlsInfo {
   servername: string | null;
   /** The host name a client checks the server's certificate against (null: the peer's IP address). */
   verifyHost: string | null;
-  operation: TlsOperation = null;
   /** Stops watching the handshake under way. */
   cancelHandshake: (() => void) | null = null;
 

@@ -3,7 +3,7 @@ import { OperationInProgressError, UnsupportedError } from '../errors.js';
 import { checkBuffer, checkFunction, checkOptions, checkRange, checkString, invalid, keys, optionalFunction, optionalSeconds } from '../options/validate.js';
 import { resolveService } from '../options/service.js';
 import { checkOpenState, type AsyncIoState } from '../state/async-io-state.js';
-import type { StateCallback } from '../state/read-side.js';
+import type { StateCallback } from '../state/callbacks.js';
 import { udpOf } from './udp-state.js';
 
 /** Options of asyncIoStateSendMessage and asyncIoStateSendMessageToAddress. */

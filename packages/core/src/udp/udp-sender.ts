@@ -20,9 +20,10 @@ import dns from 'node:dns';
 import type dgram from 'node:dgram';
 import { OutputOverflowError, toError } from '../errors.js';
 import { logger } from '../debug.js';
-import { secondsToMs } from '../options/validate.js';
+import { OpTimer } from '../state/op-timer.js';
+import { runStateCallback } from '../state/state-shell.js';
 import type { AsyncIoState } from '../state/async-io-state.js';
-import { deliverIdleAbort, deliverStateCallback, type StateCallback } from '../state/read-side.js';
+import type { StateCallback } from '../state/callbacks.js';
 import type { IoStatus } from '../state/status.js';
 import { inSocketFamily, literalDestination, lookupOptions, type UdpFamily } from './udp-family.js';
 
@@ -32,15 +33,15 @@ const log = logger('udp');
 const POOL_LIMIT = 64;
 
 /** Runs a send's `(state)` callback with `writeStatus` set to that send's outcome. */
-function deliverSendResult(state: AsyncIoState, callback: StateCallback, status: IoStatus): void {
+function deliverSendResult(sender: UdpSender, callback: StateCallback, status: IoStatus): void {
+  const state = sender.state;
   if (state.closed) return;
-  state.writer.status = status;
-  state.enterCallback();
-  try {
-    callback(state);
-  } finally {
-    state.leaveCallback();
-  }
+  sender.status = status;
+  runStateCallback(state, callback);
+}
+
+function onSendTimer(sender: UdpSender): void {
+  sender.timerFired();
 }
 
 /** One send, from its start until Node.js is done with it. */
@@ -82,6 +83,12 @@ export interface SendTarget extends UdpFamily {
 
 /** The send direction of one UDP state. */
 export class UdpSender {
+  /** The write direction's status (a UDP state's `writeStatus`): per datagram, sticky once the socket is gone. */
+  status: IoStatus = null;
+  /** Bytes of sends started and not yet finished (a UDP state's `queuedOutputLength`). */
+  pendingBytes = 0;
+  /** The state sending. */
+  readonly state: AsyncIoState;
   readonly #state: AsyncIoState;
   readonly #target: SendTarget;
   // Outstanding sends, oldest first: a ring; [head, head + handed) went to the socket.
@@ -91,13 +98,12 @@ export class UdpSender {
   #handed = 0;
   #free: SendRecord[] = [];
   #closed = false;
-  #timer: NodeJS.Timeout | null = null;
-  #timerMs = 0;
+  #timer: OpTimer<UdpSender> | null = null;
   /** The send whose write-timeout window the timer measures. */
   #timed: SendRecord | null = null;
-  readonly #onTimer = (): void => this.#timerFired();
 
   constructor(state: AsyncIoState, target: SendTarget) {
+    this.state = state;
     this.#state = state;
     this.#target = target;
   }
@@ -122,20 +128,19 @@ export class UdpSender {
     errorCallback: StateCallback | null,
   ): void {
     const state = this.#state;
-    const writer = state.writer;
     const dead = this.#target.dead;
     // Statuses are per datagram: a new send starts clean (except on a dead socket).
-    if (writer.status !== null && writer.status !== dead) writer.status = null;
+    if (this.status !== null && this.status !== dead) this.status = null;
     if (dead !== null) {
-      state.collection.post(state, deliverSendResult, state, errorCallback ?? callback, dead, undefined);
+      state.schedule(false, deliverSendResult, this, errorCallback ?? callback, dead);
       return;
     }
     const length = end - start;
-    if (writer.pendingBytes > 0 && writer.pendingBytes + length > state.maxQueuedOutput) {
+    if (this.pendingBytes > 0 && this.pendingBytes + length > state.maxQueuedOutput) {
       const overflow = new OutputOverflowError(
-        `${String(state)}: sending ${length} bytes would take the pending output (${writer.pendingBytes} bytes) past maxQueuedOutput (${state.maxQueuedOutput})`,
+        `${String(state)}: sending ${length} bytes would take the pending output (${this.pendingBytes} bytes) past maxQueuedOutput (${state.maxQueuedOutput})`,
       );
-      state.collection.post(state, deliverSendResult, state, errorCallback ?? callback, overflow, undefined);
+      state.schedule(false, deliverSendResult, this, errorCallback ?? callback, overflow);
       return;
     }
     const record = this.#free.pop() ?? new SendRecord(this);
@@ -152,7 +157,7 @@ export class UdpSender {
     record.done = false;
     record.looking = false;
     this.#push(record);
-    writer.pendingBytes += length;
+    this.pendingBytes += length;
     if (this.#timed === null) this.#startWindow(record);
     this.#pump(false);
   }
@@ -214,12 +219,11 @@ export class UdpSender {
   #finish(record: SendRecord, error: Error | null, fromEvent: boolean): void {
     const state = this.#state;
     record.done = true;
-    state.writer.pendingBytes -= record.length;
+    this.pendingBytes -= record.length;
     if (!record.silenced) {
       record.silenced = true;
       const callback = (error !== null && record.errorCallback !== null ? record.errorCallback : record.callback) as StateCallback;
-      if (fromEvent) state.collection.dispatch(state, deliverSendResult, state, callback, error, undefined);
-      else state.collection.post(state, deliverSendResult, state, callback, error, undefined);
+      state.schedule(fromEvent, deliverSendResult, this, callback, error);
     }
     record.buffer = null;
     record.callback = null;
@@ -279,23 +283,16 @@ export class UdpSender {
       this.#timed = null;
       return;
     }
-    const ms = secondsToMs(seconds);
-    if (this.#timer !== null && this.#timerMs === ms) {
-      this.#timer.refresh();
-      return;
-    }
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timerMs = ms;
-    this.#timer = setTimeout(this.#onTimer, ms);
-    this.#timer.unref();
+    (this.#timer ??= new OpTimer<UdpSender>(onSendTimer, this)).arm(seconds);
   }
 
-  #timerFired(): void {
+  /** @internal The write-timeout window of the oldest live send ran out. */
+  timerFired(): void {
     const record = this.#timed;
     if (record === null || record.silenced || this.#closed) return;
     const state = this.#state;
     record.silenced = true;
-    state.collection.dispatch(state, deliverSendResult, state, record.callback as StateCallback, 'timeout', undefined);
+    state.schedule(true, deliverSendResult, this, record.callback as StateCallback, 'timeout');
     this.#startWindow(this.#oldestLive());
   }
 
@@ -318,8 +315,8 @@ export class UdpSender {
     this.#timed = null;
     if (abortCallback === null) return;
     const state = this.#state;
-    if (live) state.collection.post(state, deliverStateCallback, state, abortCallback as StateCallback, undefined, undefined);
-    else state.collection.post(state, deliverIdleAbort, state, abortCallback as (s: AsyncIoState, a: null, b: null) => void, undefined, undefined);
+    if (live) state.deliver(false, abortCallback);
+    else state.deliver(false, abortCallback, null, null);
   }
 
   /** The socket closed under the state: every send not finished fails with `error`. */
@@ -332,22 +329,19 @@ export class UdpSender {
       if (!record.silenced) {
         record.silenced = true;
         const callback = (record.errorCallback ?? record.callback) as StateCallback;
-        state.collection.dispatch(state, deliverSendResult, state, callback, error, undefined);
+        state.schedule(true, deliverSendResult, this, callback, error);
       }
     }
     // Node.js may still call back for some: those records are never reused.
     this.#forget();
-    state.writer.pendingBytes = 0;
+    this.pendingBytes = 0;
   }
 
   /** The state closed: forget every send (late calls from Node.js are ignored). */
   closed(): void {
     this.#closed = true;
     this.#forget();
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
+    this.#timer?.clear();
   }
 
   #forget(): void {

@@ -14,7 +14,9 @@
 import type dgram from 'node:dgram';
 import { logger } from '../debug.js';
 import type { AsyncIoState, SocketAddress, UdpExtension } from '../state/async-io-state.js';
-import { deliverBufferCallback, deliverStateCallback, type StateCallback } from '../state/read-side.js';
+import type { ExternalRead } from '../state/read-side.js';
+import type { StateCallback } from '../state/callbacks.js';
+import { DgramSocketClosedError } from '../errors.js';
 import type { IoStatus } from '../state/status.js';
 import { MessageQueue, type SenderInfo } from './message-queue.js';
 import { UdpSender, type SendTarget } from './udp-sender.js';
@@ -55,6 +57,7 @@ function ignoreError(): void {
  */
 function deliverWithAddress(state: AsyncIoState, callback: AnyReceiveCallback, buffer: Uint8Array | Int8Array, sender: SenderInfo): void {
   if (state.closed) return;
+  // Bracketed here: the callback takes five arguments, more than `deliver` carries.
   state.enterCallback();
   try {
     callback(state, buffer, sender.size, sender.address, sender.port);
@@ -74,9 +77,7 @@ function copyDatagram(message: Buffer, target: Uint8Array | Int8Array, start: nu
 
 /** The error a UDP state's directions get when its socket closed under it. */
 function socketClosedError(): Error {
-  const error = new Error('the UDP socket was closed') as NodeJS.ErrnoException;
-  error.code = 'ERR_SOCKET_DGRAM_NOT_RUNNING';
-  return error;
+  return new DgramSocketClosedError('the UDP socket was closed');
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -114,8 +115,11 @@ export class UdpTransport implements UdpExtension, SendTarget {
   #callback: ((...args: never[]) => void) | null = null;
   #errorCallback: ((...args: never[]) => void) | null = null;
   #needsAddress = false;
-  readonly #settle = (): void => this.#settleActive(true);
-  readonly #abort = (abortCallback: ((...args: never[]) => void) | null): void => this.#aborted(abortCallback);
+  /** What the read side calls while a receive or wait holds its operation slot. */
+  readonly #external: ExternalRead = {
+    settle: (): void => this.#settleActive(true),
+    abort: (abortCallback: ((...args: never[]) => void) | null): void => this.#aborted(abortCallback),
+  };
 
   constructor(state: AsyncIoState, socket: dgram.Socket, settings: UdpTransportSettings) {
     this.#state = state;
@@ -145,6 +149,16 @@ export class UdpTransport implements UdpExtension, SendTarget {
     return this.#queue.dropped;
   }
 
+  /** The send direction's status. */
+  get writeStatus(): IoStatus {
+    return this.sender.status;
+  }
+
+  /** Bytes of sends not yet finished. */
+  get queuedOutputBytes(): number {
+    return this.sender.pendingBytes;
+  }
+
   // ----------------------------------------------------------- starting
 
   /** Starts asyncIoStateReceiveMessage (arguments checked, read direction free, settings applied). */
@@ -165,14 +179,14 @@ export class UdpTransport implements UdpExtension, SendTarget {
       this.#queue.shift();
       if (payload instanceof Error) {
         reader.status = payload;
-        state.collection.post(state, deliverBufferCallback, state, errorCallback ?? callback, target, 0);
+        state.deliver(false, errorCallback ?? callback, target, 0);
       } else {
         this.#deliverDatagram(false, callback, target, copyDatagram(payload, target, start, end), needsAddress ? sender : null);
       }
       return;
     }
     if (this.#settleAtOnce()) {
-      state.collection.post(state, deliverBufferCallback, state, reader.status instanceof Error ? (errorCallback ?? callback) : callback, target, 0);
+      state.deliver(false, reader.status instanceof Error ? (errorCallback ?? callback) : callback, target, 0);
       return;
     }
     this.#mode = RECEIVE;
@@ -182,7 +196,7 @@ export class UdpTransport implements UdpExtension, SendTarget {
     this.#callback = callback;
     this.#errorCallback = errorCallback;
     this.#needsAddress = needsAddress;
-    reader.beginExternal(state.readTimeout, this.#settle, this.#abort);
+    reader.beginExternal(state.readTimeout, this.#external);
   }
 
   /** Starts asyncIoStateWaitForInput (arguments checked, read direction free, settings applied). */
@@ -190,12 +204,12 @@ export class UdpTransport implements UdpExtension, SendTarget {
     const state = this.#state;
     this.#resetStatus();
     if (this.#queue.size > 0 || this.#settleAtOnce()) {
-      state.collection.post(state, deliverStateCallback, state, callback, undefined, undefined);
+      state.deliver(false, callback);
       return;
     }
     this.#mode = WAIT;
     this.#callback = callback;
-    state.reader.beginExternal(state.readTimeout, this.#settle, this.#abort);
+    state.reader.beginExternal(state.readTimeout, this.#external);
   }
 
   /** Statuses are per datagram: a new read-direction operation starts clean, unless the socket is gone. */
@@ -261,7 +275,7 @@ export class UdpTransport implements UdpExtension, SendTarget {
     const error = socketClosedError();
     log('%s: the socket closed under the state', state);
     this.dead = error;
-    state.writer.status = error;
+    this.sender.status = error;
     if (this.#mode !== NONE) {
       state.reader.status = error;
       this.#settleActive(true);
@@ -281,15 +295,14 @@ export class UdpTransport implements UdpExtension, SendTarget {
 
   #deliverDatagram(fromEvent: boolean, callback: AnyReceiveCallback, target: Uint8Array | Int8Array, count: number, sender: SenderInfo | null): void {
     const state = this.#state;
-    const c = state.collection;
     if (sender === null) {
-      if (fromEvent) c.dispatch(state, deliverBufferCallback, state, callback, target, count);
-      else c.post(state, deliverBufferCallback, state, callback, target, count);
+      state.deliver(fromEvent, callback, target, count);
       return;
     }
     sender.size = count;
-    if (fromEvent) c.dispatch(state, deliverWithAddress, state, callback, target, sender);
-    else c.post(state, deliverWithAddress, state, callback, target, sender);
+    // The collection's four slots carry (state, callback, target, sender); sender.size is the count.
+    if (fromEvent) state.collection.dispatch(state, deliverWithAddress, state, callback, target, sender);
+    else state.collection.post(state, deliverWithAddress, state, callback, target, sender);
   }
 
   /** Ends the active operation with the read status already set (timeout, error, datagram for a wait). */
@@ -301,15 +314,8 @@ export class UdpTransport implements UdpExtension, SendTarget {
     const target = this.#target;
     const callback = status instanceof Error && this.#errorCallback !== null ? this.#errorCallback : this.#callback;
     this.#endOperation();
-    const c = state.collection;
-    if (mode === WAIT) {
-      if (fromEvent) c.dispatch(state, deliverStateCallback, state, callback as StateCallback, undefined, undefined);
-      else c.post(state, deliverStateCallback, state, callback as StateCallback, undefined, undefined);
-    } else if (fromEvent) {
-      c.dispatch(state, deliverBufferCallback, state, callback as AnyReceiveCallback, target, 0);
-    } else {
-      c.post(state, deliverBufferCallback, state, callback as AnyReceiveCallback, target, 0);
-    }
+    if (mode === WAIT) state.deliver(fromEvent, callback as StateCallback);
+    else state.deliver(fromEvent, callback as AnyReceiveCallback, target, 0);
   }
 
   #endOperation(): void {
@@ -331,8 +337,8 @@ export class UdpTransport implements UdpExtension, SendTarget {
     const target = this.#target;
     this.#forgetOperation();
     if (abortCallback === null) return;
-    if (mode === WAIT) state.collection.post(state, deliverStateCallback, state, abortCallback as StateCallback, undefined, undefined);
-    else state.collection.post(state, deliverBufferCallback, state, abortCallback as AnyReceiveCallback, target, 0);
+    if (mode === WAIT) state.deliver(false, abortCallback);
+    else state.deliver(false, abortCallback, target, 0);
   }
 
   // ------------------------------------------------------------- shared

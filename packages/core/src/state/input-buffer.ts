@@ -1,0 +1,105 @@
+/**
+ * The bytes a stream state received and the program has not consumed yet.
+ * Pure: no socket, no timer, no callback (unit-tested on its own).
+ *
+ * Guarantees:
+ * - a chunk appended while nothing is buffered is kept as is (no copy);
+ * - memory that was ever handed out (by `view` or as an appended chunk) is
+ *   never written again: appends go past the buffered end only into memory
+ *   this buffer allocated itself, and compaction copies into new memory, so
+ *   a view given to a read-with-checking callback never changes afterwards;
+ * - consuming everything releases the memory (nothing is reset in place).
+ */
+
+const EMPTY = Buffer.alloc(0);
+const EMPTY_SIGNED = new Int8Array(0);
+
+/** Unconsumed input: `buf[start, end)`. */
+export class InputBuffer {
+  #buf: Buffer | null = null;
+  #start = 0;
+  #end = 0;
+  /** The memory of #buf is ours: appends may go past #end (no view reaches past #end). */
+  #owned = false;
+
+  /** Bytes buffered. */
+  get bufferedLength(): number {
+    return this.#end - this.#start;
+  }
+
+  /** Adds `chunk` (owned by the buffer from now on: its sender must not change it) after the buffered bytes. */
+  append(chunk: Buffer): void {
+    const length = chunk.length;
+    if (length === 0) return;
+    if (this.#start === this.#end) {
+      this.#buf = chunk;
+      this.#start = 0;
+      this.#end = length;
+      this.#owned = false;
+      return;
+    }
+    const buf = this.#buf as Buffer;
+    if (this.#owned && buf.length - this.#end >= length) {
+      chunk.copy(buf, this.#end);
+      this.#end += length;
+      return;
+    }
+    const kept = this.#end - this.#start;
+    const needed = kept + length;
+    // Doubling while small, then half as much again: few copies of a growing backlog.
+    const capacity = needed < 65536 ? Math.max(8192, needed * 2) : needed + (needed >> 1);
+    const next = Buffer.allocUnsafe(capacity);
+    buf.copy(next, 0, this.#start, this.#end);
+    chunk.copy(next, kept);
+    this.#buf = next;
+    this.#start = 0;
+    this.#end = needed;
+    this.#owned = true;
+  }
+
+  /** Drops `n` bytes (at most what is buffered) from the front. */
+  consume(n: number): void {
+    this.#start += n;
+    if (this.#start >= this.#end) this.#release();
+  }
+
+  /** Copies up to `max` buffered bytes into `target` at index `at`, consumes them, and returns how many. */
+  copyOut(target: Uint8Array | Int8Array, at: number, max: number): number {
+    const n = Math.min(max, this.#end - this.#start);
+    if (n <= 0) return 0;
+    const buf = this.#buf as Buffer;
+    new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(buf.subarray(this.#start, this.#start + n), at);
+    this.consume(n);
+    return n;
+  }
+
+  /** Takes every buffered byte out (null when empty); the buffer is empty after. */
+  takeAll(): Buffer | null {
+    if (this.#start === this.#end) return null;
+    const bytes = (this.#buf as Buffer).subarray(this.#start, this.#start + this.bufferedLength);
+    this.#release();
+    return bytes;
+  }
+
+  /**
+   * The first `length` buffered bytes (at most all of them), as a `Buffer`
+   * or, with `signed`, an `Int8Array` over the same memory. Never copied, and
+   * never changed afterwards (see the module comment).
+   */
+  view(length: number, signed: boolean): Uint8Array | Int8Array {
+    const buf = this.#buf;
+    const end = Math.min(length, this.bufferedLength);
+    if (buf === null || end <= 0) return signed ? EMPTY_SIGNED : EMPTY;
+    // The whole chunk needs no view of its own.
+    const view = this.#start === 0 && end === buf.length ? buf : buf.subarray(this.#start, this.#start + end);
+    return signed ? new Int8Array(view.buffer, view.byteOffset, view.length) : view;
+  }
+
+  #release(): void {
+    // Released, never reset in place: views handed out stay intact.
+    this.#buf = null;
+    this.#start = 0;
+    this.#end = 0;
+    this.#owned = false;
+  }
+}

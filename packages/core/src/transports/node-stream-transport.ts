@@ -1,0 +1,212 @@
+/**
+ * The stream transport over Node's sockets: a `net.Socket`, or a
+ * `tls.TLSSocket` while TLS is attached (TLS stays Node's). The handle is
+ * the socket itself; the socket's listeners are shared module-level
+ * functions that find the sink through a symbol property, so a connection
+ * costs no closure and no transport object.
+ *
+ * Writes: a write made while Node holds nothing for the socket goes out
+ * without a callback (a write the kernel takes at once costs Node no tick
+ * and no objects): `WRITE_DONE`. From the second write inside one pass of
+ * the collection on, writes are corked and flushed together (one `writev`)
+ * in `flushAfterPass`.
+ */
+import type net from 'node:net';
+import { WRITE_DONE, WRITE_PENDING, type SocketAddress, type StreamSink, type StreamTransport, type WriteOutcome } from './stream-transport.js';
+import { socketWriteQueueSize } from '../node-internals.js';
+
+const kSink = Symbol('commio.sink');
+const kFlags = Symbol('commio.transportFlags');
+const kOnWritten = Symbol('commio.onWritten');
+
+/** A write was made in this pass of the collection. */
+const PASS_WROTE = 1;
+/** The socket is corked until the pass ends. */
+const CORKED = 2;
+/** A shutdown('output') waits for 'finish' to report. */
+const SHUT_REPORT = 4;
+
+type Handle = net.Socket & {
+  [kSink]?: StreamSink | undefined;
+  [kFlags]?: number;
+  [kOnWritten]?: ((error?: Error | null) => void) | undefined;
+  /** Set on a `tls.TLSSocket`. */
+  encrypted?: boolean;
+};
+
+/** Written behind a write the kernel did not take at once: its callback says that write is done. */
+const MARKER = new Uint8Array(0);
+
+function onData(this: Handle, chunk: Buffer): void {
+  this[kSink]?.received(chunk);
+}
+function onEnd(this: Handle): void {
+  this[kSink]?.ended();
+}
+function onError(this: Handle, error: Error): void {
+  const sink = this[kSink];
+  if (sink === undefined) return;
+  sink.failed(error);
+  // A shutdown('output') waiting for its FIN failed.
+  if (takeFlag(this, SHUT_REPORT)) sink.outputShut((error as NodeJS.ErrnoException).code ?? 'EIO');
+}
+function onClose(this: Handle): void {
+  this[kSink]?.disconnected();
+}
+function onFinish(this: Handle): void {
+  const sink = this[kSink];
+  if (sink !== undefined && takeFlag(this, SHUT_REPORT)) sink.outputShut(true);
+}
+/** Bound to the sink (not the socket): writes made before a detach still complete the state's writes, in order. */
+function onWritten(this: StreamSink, error?: Error | null): void {
+  this.written(error ?? null);
+}
+function reportRefused(sink: StreamSink, error: Error): void {
+  sink.written(error);
+}
+function ignoreError(): void {
+  // A socket handed back or torn down may still report errors: they are of no
+  // use to anyone any more, and must not crash the process.
+}
+
+function takeFlag(socket: Handle, flag: number): boolean {
+  const flags = socket[kFlags] ?? 0;
+  if ((flags & flag) === 0) return false;
+  socket[kFlags] = flags & ~flag;
+  return true;
+}
+
+/** True when Node holds no bytes of this socket's writes (all handed to the kernel, or failed). */
+function nothingPending(socket: net.Socket): boolean {
+  return socket.writableLength === 0;
+}
+
+/** The Node driver (one for every socket). */
+export const nodeStreamTransport: StreamTransport<net.Socket> = {
+  kind: 'node',
+
+  attach(socket: Handle, sink: StreamSink): void {
+    socket.pause();
+    socket[kSink] = sink;
+    socket[kFlags] = 0;
+    // Made on the first write, for this sink (a socket kept alive may get a new state).
+    socket[kOnWritten] = undefined;
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  },
+
+  detach(socket: Handle): void {
+    socket.pause();
+    socket.removeListener('data', onData);
+    socket.removeListener('end', onEnd);
+    socket.removeListener('error', onError);
+    socket.removeListener('close', onClose);
+    socket.removeListener('finish', onFinish);
+    // Assigned, not deleted: a delete turns the socket into a slow dictionary object.
+    socket[kSink] = undefined;
+    socket[kFlags] = 0;
+  },
+
+  setReading(socket: net.Socket, on: boolean): void {
+    if (on) socket.resume();
+    else socket.pause();
+  },
+
+  write(socket: Handle, chunk: Uint8Array, inPass: boolean): WriteOutcome {
+    let flags = socket[kFlags] ?? 0;
+    if (inPass && (flags & CORKED) === 0) {
+      // Batch the writes of this pass into one syscall. A lone write goes
+      // straight out: corking only from the second one spares it Node's
+      // buffered-write path.
+      if ((flags & PASS_WROTE) !== 0) {
+        flags |= CORKED;
+        socket.cork();
+      } else {
+        flags |= PASS_WROTE;
+      }
+      socket[kFlags] = flags;
+    }
+    const sink = socket[kSink] as StreamSink;
+    const callback = (socket[kOnWritten] ??= onWritten.bind(sink));
+    if ((flags & CORKED) !== 0 || socket.encrypted === true || !nothingPending(socket)) {
+      socket.write(chunk, callback);
+      return WRITE_PENDING;
+    }
+    socket.write(chunk);
+    if (nothingPending(socket)) {
+      const refused = socket.errored;
+      if (refused === null) return WRITE_DONE;
+      // Refused at once: reported later, as the contract wants.
+      process.nextTick(reportRefused, sink, refused);
+      return WRITE_PENDING;
+    }
+    socket.write(MARKER, callback);
+    return WRITE_PENDING;
+  },
+
+  flushAfterPass(socket: Handle): void {
+    const flags = socket[kFlags] ?? 0;
+    if ((flags & (PASS_WROTE | CORKED)) === 0) return;
+    socket[kFlags] = flags & ~(PASS_WROTE | CORKED);
+    if ((flags & CORKED) !== 0) socket.uncork();
+  },
+
+  pendingOutput(socket: Handle): number | null {
+    // Under TLS the socket's counts are of plaintext, not of what the kernel got.
+    return socket.encrypted === true ? null : socketWriteQueueSize(socket);
+  },
+
+  isOpen(socket: net.Socket): boolean {
+    return !socket.destroyed;
+  },
+
+  shutdownOutput(socket: Handle, report: boolean): void {
+    nodeStreamTransport.flushAfterPass(socket);
+    if (report) {
+      socket[kFlags] = (socket[kFlags] ?? 0) | SHUT_REPORT;
+      socket.on('finish', onFinish);
+    }
+    socket.end();
+  },
+
+  shutdownInput(socket: net.Socket): void {
+    // Node.js has no SHUT_RD: the socket is just never read again.
+    socket.pause();
+  },
+
+  destroy(socket: Handle): void {
+    // The shared listeners find no sink and do nothing, so removing them
+    // before the destroy would be work for nothing.
+    socket[kSink] = undefined;
+    socket.destroy();
+  },
+
+  release(socket: Handle): net.Socket {
+    // A socket kept alive must not stay corked.
+    nodeStreamTransport.flushAfterPass(socket);
+    nodeStreamTransport.detach(socket);
+    socket.on('error', ignoreError);
+    return socket;
+  },
+
+  localAddress(socket: net.Socket): SocketAddress | null {
+    const info = socket.address();
+    if (!('port' in info) || typeof info.port !== 'number') return null;
+    return { address: info.address, port: info.port, family: info.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+  },
+
+  peerAddress(socket: net.Socket): SocketAddress | null {
+    if (socket.remoteAddress === undefined || socket.remotePort === undefined) return null;
+    return { address: socket.remoteAddress, port: socket.remotePort, family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4' };
+  },
+
+  setNoDelay(socket: net.Socket, on: boolean): void {
+    socket.setNoDelay(on);
+  },
+
+  setKeepAlive(socket: net.Socket, on: boolean, initialDelay: number): void {
+    socket.setKeepAlive(on, Math.round(initialDelay * 1000));
+  },
+};
