@@ -8,8 +8,9 @@
 #   TEST_NODE_LINES  which Node.js to run on: "machine" (the node on PATH, only
 #                    while the packages' `engines` admit it) and release lines
 #                    fetched from the npm registry by scripts/node-line.sh.
-#                    Default with CI=true: "machine 22 24 26" (every line not
-#                    at end of life); otherwise "machine" if admitted, else 26.
+#                    Default with CI=true: "machine" plus every line not at
+#                    end of life (scripts/node-lines.txt); otherwise
+#                    "machine" if admitted, else the newest of those lines.
 #   TEST_FULL_LINE   the line that also runs the long reliability files
 #                    (test/reliability-*.test.ts); the others run the rest.
 #                    Default: the last of TEST_NODE_LINES. "all": every line.
@@ -19,7 +20,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-supported="22 24 26"
+supported=$(cat scripts/node-lines.txt)  # the lines not at end of life
 machine_admitted=$(node scripts/admits.mjs)
 if [ -n "${TEST_NODE_LINES:-}" ]; then
   lines=$TEST_NODE_LINES
