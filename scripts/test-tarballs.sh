@@ -36,6 +36,9 @@ for dir in packages/*/; do
   (cd "$dir" && pnpm pack --pack-destination "$work/tarballs" >/dev/null)
 done
 for tarball in "$work"/tarballs/*.tgz; do
+  for file in package/LICENSE package/CHANGELOG.md package/README.md; do
+    tar -tzf "$tarball" "$file" >/dev/null 2>&1 || { echo "$(basename "$tarball") has no $file" >&2; exit 1; }
+  done
   pnpm exec publint run --strict "$tarball" | { grep -v '^Linting\|^Unpacking' || true; } >&2
   pnpm exec attw --profile esm-only --format ascii --quiet "$tarball" || {
     pnpm exec attw --profile esm-only --format ascii "$tarball" >&2
