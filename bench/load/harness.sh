@@ -92,8 +92,8 @@ for rep in $(seq 1 "$reps"); do
       kill -TERM -- "-$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
       [ "$rc" = 0 ] || status=1
-      printf '{"server":"%s","scenario":"%s","rep":%d,"rc":%d,"result":%s}\n' \
-        "${names[$i]}" "$scenario" "$rep" "$rc" "${result:-null}" >>"$out"
+      printf '{"server":"%s","tls_server":%s,"scenario":"%s","rep":%d,"rc":%d,"result":%s}\n' \
+        "${names[$i]}" "$([ "$kind" = tls ] && echo true || echo false)" "$scenario" "$rep" "$rc" "${result:-null}" >>"$out"
     done
   done
 done
