@@ -66,7 +66,7 @@ run_line() {
   fi
   local what="the whole suite"
   [ ${#args[@]} -eq 0 ] || what="ava ${args[*]}"
-  echo "== Node.js ${names[$i]}: $what" >"$logs/$i.log"
+  echo "== Node.js ${names[$i]}: $what" >>"$logs/$i.log"
   "${nodes[$i]}" node_modules/ava/entrypoints/cli.mjs "${args[@]}" >>"$logs/$i.log" 2>&1
   echo $? >"$logs/$i.rc"
 }
@@ -74,6 +74,7 @@ run_line() {
 jobs_at_once=${TEST_NODE_JOBS:-1}
 if [ "$jobs_at_once" -le 1 ]; then
   for i in "${!nodes[@]}"; do
+    : >"$logs/$i.log" # exists before tail opens it
     run_line "$i" "$@" &
     pid=$!
     # Follow the log while it runs, so a long suite shows progress.
