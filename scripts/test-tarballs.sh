@@ -33,15 +33,15 @@ for dir in packages/*/; do
   [ -f "$dir/package.json" ] || continue
   [ "$(node -p "require('./${dir}package.json').private === true")" = false ] || continue
   packages+=("${dir%/}")
-  (cd "$dir" && pnpm pack --pack-destination "$work/tarballs" >/dev/null)
+  (cd "$dir" && pnpm pack --pack-destination "$work/tarballs" >/dev/null 2>"$work/pack.log") || { cat "$work/pack.log" >&2; exit 1; }
 done
 for tarball in "$work"/tarballs/*.tgz; do
   for file in package/LICENSE package/CHANGELOG.md package/README.md; do
     tar -tzf "$tarball" "$file" >/dev/null 2>&1 || { echo "$(basename "$tarball") has no $file" >&2; exit 1; }
   done
-  pnpm exec publint run --strict "$tarball" | { grep -v '^Linting\|^Unpacking' || true; } >&2
-  pnpm exec attw --profile esm-only --format ascii --quiet "$tarball" || {
-    pnpm exec attw --profile esm-only --format ascii "$tarball" >&2
+  "$root/node_modules/.bin/publint" run --strict "$tarball" | { grep -v '^Linting\|^Unpacking' || true; } >&2
+  "$root/node_modules/.bin/attw" --profile esm-only --format ascii --quiet "$tarball" || {
+    "$root/node_modules/.bin/attw" --profile esm-only --format ascii "$tarball" >&2
     exit 1
   }
 done
