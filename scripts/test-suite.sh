@@ -67,8 +67,10 @@ run_line() {
   local what="the whole suite"
   [ ${#args[@]} -eq 0 ] || what="ava ${args[*]}"
   echo "== Node.js ${names[$i]}: $what" >>"$logs/$i.log"
+  local started=$SECONDS
   "${nodes[$i]}" node_modules/ava/entrypoints/cli.mjs "${args[@]}" >>"$logs/$i.log" 2>&1
   echo $? >"$logs/$i.rc"
+  echo $((SECONDS - started)) >"$logs/$i.seconds"
 }
 
 jobs_at_once=${TEST_NODE_JOBS:-1}
@@ -107,7 +109,7 @@ for i in "${!nodes[@]}"; do
     status=1
     [ "$failed" -gt 0 ] || failed=1
   fi
-  echo "suite on Node.js ${names[$i]}: $passed passed, $failed failed"
+  echo "suite on Node.js ${names[$i]} ($(cat "$logs/$i.seconds" 2>/dev/null || echo '?') s): $passed passed, $failed failed"
   total_passed=$((total_passed + passed)) total_failed=$((total_failed + failed))
 done
 echo "suite: $total_passed passed, $total_failed failed"
