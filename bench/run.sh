@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # pnpm bench: builds the benchmark servers, measures them beside the raw
-# anchors with the shared harness, then runs the idle-memory / scale driver.
+# anchors (a C epoll echo server, Node's net and tls) with the project's own
+# load harness (bench/load/), then runs the idle-memory / scale driver.
 #
-#   pnpm bench [run-anchors options...]      e.g. pnpm bench --reps 5
+#   pnpm bench [harness options...]      e.g. pnpm bench --reps 5, pnpm bench --quick
+#   pnpm bench --shared [options...]     the same servers with the shared harness
+#                                        (../shared/bench), for side-by-side checks
 #
 # Environment:
 #   BENCH_SCENARIOS  plain scenarios (default pp64-c1,pp64-c50,pp64-c500,stream16k,connect)
@@ -12,7 +15,7 @@
 #   BENCH_OUT        directory for raw results (default bench/results)
 #   BENCH_REV        measure packages/core as of this git revision (built apart by
 #                    bench/snapshot.sh) instead of the working tree
-#   SHARED_BENCH     the shared harness directory (default ../shared/bench beside the repo)
+#   SHARED_BENCH     the shared harness directory for --shared (default ../shared/bench beside the repo)
 # Needs cc, taskset, setsid, libssl-dev and openssl (Debian: build-essential util-linux libssl-dev openssl).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +24,12 @@ OUT=${BENCH_OUT:-$ROOT/bench/results}
 SCENARIOS=${BENCH_SCENARIOS:-pp64-c1,pp64-c50,pp64-c500,stream16k,connect}
 NODE=${NODE:-node}
 
-[ -x "$SHARED_BENCH/run-anchors.sh" ] || { echo "bench: no harness at $SHARED_BENCH/run-anchors.sh (set SHARED_BENCH)" >&2; exit 2; }
+HARNESS=$ROOT/bench/load/harness.sh
+if [ "${1:-}" = --shared ]; then
+  shift
+  HARNESS=$SHARED_BENCH/run-anchors.sh
+  [ -x "$HARNESS" ] || { echo "bench: no harness at $HARNESS (set SHARED_BENCH)" >&2; exit 2; }
+fi
 cd "$ROOT"
 if [ -n "${BENCH_REV:-}" ]; then
   SNAP=$(mktemp -d "${TMPDIR:-/tmp}/commio-bench.XXXXXX")
@@ -48,12 +56,12 @@ if [ "${BENCH_TLS:-0}" = 1 ]; then
 fi
 
 status=0
-echo "== throughput and latency: $SHARED_BENCH/run-anchors.sh (raw lines, table and log: $OUT/anchors-$stamp.*)" >&2
+echo "== throughput and latency: $HARNESS (raw lines, table and log: $OUT/anchors-$stamp.*)" >&2
 core_rev=$(git rev-parse --short "${BENCH_REV:-HEAD}")
 [ -n "${BENCH_REV:-}" ] || [ -z "$(git status --porcelain -- packages/core)" ] || core_rev="$core_rev+uncommitted"
 echo "== core: $core_rev" >&2
 echo "$core_rev" >"$OUT/anchors-$stamp.rev"
-"$SHARED_BENCH/run-anchors.sh" --scenarios "$SCENARIOS" "${servers[@]}" --out "$OUT/anchors-$stamp.jsonl" "$@" \
+bash "$HARNESS" --scenarios "$SCENARIOS" "${servers[@]}" --out "$OUT/anchors-$stamp.jsonl" "$@" \
   2> >(tee "$OUT/anchors-$stamp.log" >&2) | tee "$OUT/anchors-$stamp.txt" || status=1
 
 if [ "${BENCH_MEMORY:-1}" != 0 ]; then

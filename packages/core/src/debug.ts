@@ -10,8 +10,16 @@ import createDebug from 'debug';
 /** The parts of commio that log, one `debug` namespace each. */
 export type LogArea = 'collection' | 'state' | 'accept' | 'connect' | 'udp' | 'ssl';
 
-/** A logger for one area: call it printf-style; check `.enabled` before costly formatting. */
-export type Logger = createDebug.Debugger;
+/**
+ * A logger for one area: call it printf-style; check `.enabled` before costly
+ * formatting. Declared here rather than as `debug`'s own type so that the
+ * published declarations need no `@types/debug` on the user's side.
+ */
+export interface Logger {
+  (formatter: string, ...args: unknown[]): void;
+  /** Whether `DEBUG` selects this area's namespace right now. */
+  readonly enabled: boolean;
+}
 
 /** The logger of `area` (namespace `commio:<area>`). */
 export function logger(area: LogArea): Logger {

@@ -40,10 +40,15 @@ export abstract class CommioError extends Error {
     this.name = new.target.name;
   }
 
+  /** Marks commio errors across loaded copies of the package (a registered symbol). */
   get [kCommioError](): true {
     return true;
   }
 
+  /**
+   * `x instanceof CommioError` is true for any commio error, also one made by
+   * another loaded copy of the package; subclasses test the prototype chain.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (this === CommioError) {
       return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kCommioError] === true;

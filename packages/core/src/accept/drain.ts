@@ -19,7 +19,9 @@ export interface DrainOptions {
 
 /** What a drain did: connections that closed by themselves within the timeout, and those closed at its end. */
 export interface DrainResult {
+  /** Connections that closed by themselves before the timeout. */
   finished: number;
+  /** Connections still open at the timeout, closed by the drain. */
   forced: number;
 }
 

@@ -15,13 +15,10 @@
  * v1 line), and never throws on any input.
  */
 import { formatIpv4, formatIpv6 } from './ip-text.js';
+import type { SocketAddress } from '../transports/stream-transport.js';
 
 /** An address in a PROXY header: the shape of `state.peerAddress`. */
-export interface ProxyAddress {
-  address: string;
-  port: number;
-  family: 'IPv4' | 'IPv6';
-}
+export type ProxyAddress = SocketAddress;
 
 /**
  * A parsed PROXY header (`state.proxyHeader`). `source`/`destination` are
@@ -31,10 +28,15 @@ export interface ProxyAddress {
  * type-length-value extensions by type (empty for v1).
  */
 export interface ProxyHeader {
+  /** The protocol version of the header: 1 (text) or 2 (binary). */
   readonly version: 1 | 2;
+  /** `'proxy'`: relayed for a client; `'local'`: the proxy's own connection (a health check). */
   readonly command: 'proxy' | 'local';
+  /** The client's address as the proxy saw it; `null` for LOCAL, UNKNOWN and non-IP families. */
   readonly source: ProxyAddress | null;
+  /** The address the client connected to on the proxy; `null` as for `source`. */
   readonly destination: ProxyAddress | null;
+  /** v2 type-length-value extensions by type (ALPN, authority, ...); empty for v1. */
   readonly tlvs: Map<number, Uint8Array>;
 }
 

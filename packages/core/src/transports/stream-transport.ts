@@ -38,8 +38,11 @@ import type net from 'node:net';
 
 /** A local or peer address of a state. */
 export interface SocketAddress {
+  /** The IP address as text (`'127.0.0.1'`, `'::1'`). */
   address: string;
+  /** The TCP or UDP port. */
   port: number;
+  /** The address family. */
   family: 'IPv4' | 'IPv6';
 }
 
