@@ -131,3 +131,9 @@ export type { SslErrorCallback } from './tls/accept-tls.js';
 export { SSL_CONTEXT, isSslAbstractContext } from './tls/ssl-context.js';
 export type { SslAbstractContext, SslConnectionSettings, SniCallback } from './tls/ssl-context.js';
 export { MIN_TLS_VERSION, MODERN_CIPHERS, SECURE_OPTIONS } from './tls/modern-defaults.js';
+
+// streams (the promise API is the subpath export '@commio/core/promises')
+export { asyncIoStateToDuplex } from './streams/duplex.js';
+export { asyncIoStateToWebStreams } from './streams/web-streams.js';
+export type { AsyncIoStateWebStreams } from './streams/web-streams.js';
+export { ReadTimeoutError, WriteTimeoutError } from './errors.js';
