@@ -6,8 +6,7 @@ import {
   asyncIoStateSendMessageToAddress,
   type AsyncIoState,
 } from './callback-api.js';
-import { abortDirection, operation, type OtherOptions, type Settle } from './operation.js';
-import { awaitOutput, rejectWaitingOutput } from './output-waiters.js';
+import { stateOperation, type OtherOptions, type Settle } from './operation.js';
 import { readTimeoutError } from './read-some.js';
 import { writeTimeoutError } from './write.js';
 
@@ -56,44 +55,30 @@ const RANGE_KEYS = keys('start', 'end', 'timeout', 'signal');
  * and rejects with its reason.
  */
 export function receiveMessage(state: AsyncIoState, buffer: Uint8Array, options?: PromiseReceiveMessageOptions): Promise<ReceivedMessage> {
-  return operation<ReceivedMessage>(
-    options,
-    RANGE_KEYS,
-    (other, settle) => {
-      asyncIoStateReceiveMessage(
-        state,
-        buffer,
-        (s, _b, count, address, port) => {
-          if (s.readStatus === 'timeout') settle.reject(readTimeoutError(s));
-          else settle.resolve({ count, address: address ?? '', port: port ?? 0 });
-        },
-        { ...other, needsAddress: true, errorCallback: (s) => settle.reject(s.readStatus) },
-      );
-    },
-    (reason, settle) => abortDirection(state, 'input', () => settle.reject(reason)),
-  );
+  return stateOperation<ReceivedMessage>(state, 'input', options, RANGE_KEYS, (other, settle) => {
+    asyncIoStateReceiveMessage(
+      state,
+      buffer,
+      (s, _b, count, address, port) => {
+        if (s.readStatus === 'timeout') settle.reject(readTimeoutError(s));
+        else settle.resolve({ count, address: address ?? '', port: port ?? 0 });
+      },
+      { ...other, needsAddress: true, errorCallback: (s) => settle.reject(s.readStatus) },
+    );
+  });
 }
 
-/** The callbacks of one send, settling its promise. */
-function sendCallbacks(state: AsyncIoState, settle: Settle<void>, other: OtherOptions): { done: () => void; options: OtherOptions; started: () => void } {
-  let forget = (): void => {};
-  const options = {
-    ...other,
-    errorCallback: (s: AsyncIoState) => {
-      forget();
-      settle.reject(s.writeStatus);
-    },
-  };
-  const done = (): void => {
-    forget();
+/** The callback options of one send, settling its promise. */
+function sendOptions(settle: Settle<void>, other: OtherOptions): OtherOptions {
+  return { ...other, errorCallback: (s: AsyncIoState) => settle.reject(s.writeStatus) };
+}
+
+/** The callback of one send: a timeout rejects, anything else was sent. */
+function sent(settle: Settle<void>): (state: AsyncIoState) => void {
+  return (state) => {
     if (state.writeStatus === 'timeout') settle.reject(writeTimeoutError(state, 0));
     else settle.resolve();
   };
-  // Registered once the send started (a send that throws never waits).
-  const started = (): void => {
-    forget = awaitOutput(state, settle);
-  };
-  return { done, options, started };
 }
 
 /**
@@ -104,16 +89,9 @@ function sendCallbacks(state: AsyncIoState, settle: Settle<void>, other: OtherOp
  * signal's reason.
  */
 export function sendMessage(state: AsyncIoState, buffer: Uint8Array, options?: PromiseSendMessageOptions): Promise<void> {
-  return operation(
-    options,
-    RANGE_KEYS,
-    (other, settle) => {
-      const send = sendCallbacks(state, settle, other);
-      asyncIoStateSendMessage(state, buffer, send.done, send.options);
-      send.started();
-    },
-    (reason) => abortDirection(state, 'output', () => rejectWaitingOutput(state, reason)),
-  );
+  return stateOperation(state, 'output', options, RANGE_KEYS, (other, settle: Settle<void>) => {
+    asyncIoStateSendMessage(state, buffer, sent(settle), sendOptions(settle, other));
+  });
 }
 
 /**
@@ -128,14 +106,7 @@ export function sendMessageToAddress(
   buffer: Uint8Array,
   options?: PromiseSendMessageOptions,
 ): Promise<void> {
-  return operation(
-    options,
-    RANGE_KEYS,
-    (other, settle) => {
-      const send = sendCallbacks(state, settle, other);
-      asyncIoStateSendMessageToAddress(state, hostspec, service, buffer, send.done, send.options);
-      send.started();
-    },
-    (reason) => abortDirection(state, 'output', () => rejectWaitingOutput(state, reason)),
-  );
+  return stateOperation(state, 'output', options, RANGE_KEYS, (other, settle: Settle<void>) => {
+    asyncIoStateSendMessageToAddress(state, hostspec, service, buffer, sent(settle), sendOptions(settle, other));
+  });
 }

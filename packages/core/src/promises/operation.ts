@@ -9,6 +9,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptions } from '../options/validate.js';
 import { asyncIoStateAbort, type AsyncIoState } from './callback-api.js';
+import { awaitCallback, rejectWaiting, type WaitDirection } from './waiters.js';
 
 /** Settles one operation's promise once; later calls are ignored. */
 export interface Settle<T> {
@@ -37,13 +38,15 @@ export type OtherOptions = Record<string, unknown>;
  * executor: whatever they throw rejects the promise. With `signal` already
  * aborted, the promise rejects with its reason and nothing starts; aborted
  * later, while the operation is unsettled, `onAbort(reason, settle)` runs and
- * decides how the operation ends.
+ * decides how the operation ends. With `waitsOn`, the started operation is
+ * recorded as waiting in that direction of the state until it settles.
  */
 export function operation<T>(
   options: unknown,
   allowed: ReadonlySet<string> | null,
   start: (otherOptions: OtherOptions, settle: Settle<T>) => void,
   onAbort: (reason: unknown, settle: Settle<T>) => void,
+  waitsOn: { state: AsyncIoState; direction: WaitDirection } | null = null,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const { signal: signalValue, ...otherOptions } = checkOptions(options, allowed ?? ANY_KEY);
@@ -56,10 +59,12 @@ export function operation<T>(
     }
     let settled = false;
     let listener: (() => void) | null = null;
+    let forget: (() => void) | null = null;
     const finish = (): void => {
       settled = true;
       if (listener !== null) signal?.removeEventListener('abort', listener);
       listener = null;
+      forget?.();
     };
     const settle: Settle<T> = {
       resolve(value) {
@@ -78,13 +83,36 @@ export function operation<T>(
       },
     };
     start(otherOptions, settle);
-    if (signal !== undefined && !settle.settled) {
+    if (settle.settled) return;
+    if (waitsOn !== null) forget = awaitCallback(waitsOn.state, waitsOn.direction, settle);
+    if (signal !== undefined) {
       listener = () => {
         if (!settled) onAbort(signal.reason, settle);
       };
       signal.addEventListener('abort', listener, { once: true });
     }
   });
+}
+
+/**
+ * An operation of `state` in `direction` (a read or a write): aborting its
+ * signal aborts that direction as asyncIoStateAbort does, and every promise
+ * whose operation that ended rejects with the signal's reason.
+ */
+export function stateOperation<T>(
+  state: AsyncIoState,
+  direction: WaitDirection,
+  options: unknown,
+  allowed: ReadonlySet<string>,
+  start: (otherOptions: OtherOptions, settle: Settle<T>) => void,
+): Promise<T> {
+  return operation<T>(
+    options,
+    allowed,
+    start,
+    (reason) => abortDirection(state, direction, () => rejectWaiting(state, direction, reason)),
+    { state, direction },
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 /** readBuffer: asyncIoStateReadBuffer as a promise. */
 import { keys } from '../options/validate.js';
 import { asyncIoStateReadBuffer, type AsyncIoState } from './callback-api.js';
-import { abortDirection, operation } from './operation.js';
+import { stateOperation } from './operation.js';
 
 /** Options of readBuffer. */
 export interface PromiseReadBufferOptions {
@@ -32,7 +32,9 @@ const KEYS = keys('start', 'end', 'timeout', 'signal');
  * the abort took effect resolves as usual.
  */
 export function readBuffer(state: AsyncIoState, buffer: Uint8Array, options?: PromiseReadBufferOptions): Promise<number> {
-  return operation<number>(
+  return stateOperation<number>(
+    state,
+    'input',
     options,
     KEYS,
     (other, settle) => {
@@ -41,6 +43,5 @@ export function readBuffer(state: AsyncIoState, buffer: Uint8Array, options?: Pr
         errorCallback: (s) => settle.reject(s.readStatus),
       });
     },
-    (reason, settle) => abortDirection(state, 'input', () => settle.reject(reason)),
   );
 }

@@ -8,7 +8,7 @@
 import { ReadTimeoutError } from '../errors.js';
 import { keys } from '../options/validate.js';
 import { asyncIoStateFinish, asyncIoStateReadWithChecking, type AsyncIoState } from './callback-api.js';
-import { abortDirection, operation } from './operation.js';
+import { stateOperation } from './operation.js';
 
 const KEYS = keys('maxRead', 'signal');
 
@@ -26,7 +26,9 @@ export function readTimeoutError(state: AsyncIoState): ReadTimeoutError {
  * not yet returned stay buffered in the state.
  */
 export function readSome(state: AsyncIoState, options?: { maxRead?: number; signal?: AbortSignal }): Promise<Uint8Array | null> {
-  return operation<Uint8Array | null>(
+  return stateOperation<Uint8Array | null>(
+    state,
+    'input',
     options,
     KEYS,
     (other, settle) => {
@@ -47,6 +49,5 @@ export function readSome(state: AsyncIoState, options?: { maxRead?: number; sign
         other,
       );
     },
-    (reason, settle) => abortDirection(state, 'input', () => settle.reject(reason)),
   );
 }

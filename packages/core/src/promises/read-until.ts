@@ -2,7 +2,7 @@
 import { BufferOverflowError, InvalidArgumentError } from '../errors.js';
 import { checkInteger, keys } from '../options/validate.js';
 import { asyncIoStateFinish, asyncIoStateReadWithChecking, type AsyncIoState } from './callback-api.js';
-import { abortDirection, operation } from './operation.js';
+import { stateOperation } from './operation.js';
 import { readTimeoutError } from './read-some.js';
 
 /** Options of readUntil. */
@@ -44,7 +44,9 @@ function delimiterBytes(delimiter: unknown): Buffer {
  * read and rejects with its reason; no byte is lost (all stay buffered).
  */
 export function readUntil(state: AsyncIoState, delimiter: Uint8Array | string, options?: ReadUntilOptions): Promise<Uint8Array | null> {
-  return operation<Uint8Array | null>(
+  return stateOperation<Uint8Array | null>(
+    state,
+    'input',
     options,
     KEYS,
     ({ maxLength: maxLengthValue, ...other }, settle) => {
@@ -85,6 +87,5 @@ export function readUntil(state: AsyncIoState, delimiter: Uint8Array | string, o
         other,
       );
     },
-    (reason, settle) => abortDirection(state, 'input', () => settle.reject(reason)),
   );
 }

@@ -2,6 +2,7 @@
 import { checkBoolean, keys } from '../options/validate.js';
 import { asyncIoStateShutdown, type AsyncIoState, type Direction } from './callback-api.js';
 import { operation } from './operation.js';
+import { rejectWaiting } from './waiters.js';
 
 /** Options of shutdown. */
 export interface PromiseShutdownOptions {
@@ -12,6 +13,11 @@ export interface PromiseShutdownOptions {
 }
 
 const KEYS = keys('abort', 'signal');
+
+/** What the promises of operations aborted by `shutdown(..., { abort: true })` reject with. */
+function abortedByShutdown(): DOMException {
+  return new DOMException('aborted by shutdown', 'AbortError');
+}
 
 /** An error carrying the code asyncIoStateShutdown reported. */
 function shutdownError(state: AsyncIoState, code: string): Error {
@@ -25,7 +31,8 @@ function shutdownError(state: AsyncIoState, code: string): Error {
  * buffer is empty). Rejects with an `Error` whose `code` is the system's
  * (`ENOTCONN` when the connection is gone). With an operation active in that
  * direction it rejects with `ERR_COMMIO_OPERATION_IN_PROGRESS` unless
- * `abort` is true.
+ * `abort` is true: then it aborts them, and the promises of those started
+ * through this module reject with an `AbortError` (a `DOMException`).
  */
 export function shutdown(state: AsyncIoState, direction: Direction, options?: PromiseShutdownOptions): Promise<void> {
   return operation(
@@ -33,13 +40,18 @@ export function shutdown(state: AsyncIoState, direction: Direction, options?: Pr
     KEYS,
     (other, settle) => {
       const abort = checkBoolean(other['abort'], 'options.abort', false);
-      asyncIoStateShutdown(state, direction, {
+      const result = asyncIoStateShutdown(state, direction, {
         abort,
         callback: (s, result) => {
           if (result === true) settle.resolve();
           else settle.reject(shutdownError(s, result));
         },
       });
+      if (result === null) {
+        // Something was aborted, silently in the callback API: the promises of what it aborted reject.
+        if (direction !== 'output') rejectWaiting(state, 'input', abortedByShutdown());
+        if (direction !== 'input') rejectWaiting(state, 'output', abortedByShutdown());
+      }
     },
     (reason, settle) => settle.reject(reason),
   );

@@ -2,8 +2,7 @@
 import { WriteTimeoutError } from '../errors.js';
 import { keys } from '../options/validate.js';
 import { asyncIoStateWriteBuffer, type AsyncIoState } from './callback-api.js';
-import { abortDirection, operation } from './operation.js';
-import { awaitOutput, rejectWaitingOutput } from './output-waiters.js';
+import { stateOperation } from './operation.js';
 
 /** Options of write. */
 export interface PromiseWriteOptions {
@@ -40,30 +39,17 @@ export function writeTimeoutError(state: AsyncIoState, bytesWritten: number): Wr
  * abort took effect resolves as usual.
  */
 export function write(state: AsyncIoState, buffer: Uint8Array, options?: PromiseWriteOptions): Promise<void> {
-  return operation(
-    options,
-    KEYS,
-    (other, settle) => {
-      let forget = (): void => {};
-      asyncIoStateWriteBuffer(
-        state,
-        buffer,
-        (s, _b, count) => {
-          forget();
-          const wanted = (typeof other['end'] === 'number' ? other['end'] : buffer.length) - (typeof other['start'] === 'number' ? other['start'] : 0);
-          if (s.writeStatus === 'timeout' && count < wanted) settle.reject(writeTimeoutError(s, count));
-          else settle.resolve();
-        },
-        {
-          ...other,
-          errorCallback: (s) => {
-            forget();
-            settle.reject(s.writeStatus);
-          },
-        },
-      );
-      forget = awaitOutput(state, settle);
-    },
-    (reason) => abortDirection(state, 'output', () => rejectWaitingOutput(state, reason)),
-  );
+  return stateOperation(state, 'output', options, KEYS, (other, settle) => {
+    asyncIoStateWriteBuffer(
+      state,
+      buffer,
+      (s, _b, count) => {
+        const wanted = (typeof other['end'] === 'number' ? other['end'] : buffer.length) - (typeof other['start'] === 'number' ? other['start'] : 0);
+        // A completed write gets its whole count; a timed-out one what is known to have gone out.
+        if (s.writeStatus === 'timeout' && count < wanted) settle.reject(writeTimeoutError(s, count));
+        else settle.resolve();
+      },
+      { ...other, errorCallback: (s) => settle.reject(s.writeStatus) },
+    );
+  });
 }
