@@ -9,14 +9,10 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptions } from '../options/validate.js';
 import { asyncIoStateAbort, type AsyncIoState } from './callback-api.js';
+import type { Settle } from './settle.js';
 import { awaitCallback, rejectWaiting, type WaitDirection } from './waiters.js';
 
-/** Settles one operation's promise once; later calls are ignored. */
-export interface Settle<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
-  readonly settled: boolean;
-}
+export type { Settle } from './settle.js';
 
 /** `options.signal`: absent, or an `AbortSignal`. */
 export function checkSignal(value: unknown, name = 'options.signal'): AbortSignal | undefined {

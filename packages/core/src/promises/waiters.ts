@@ -6,7 +6,7 @@
  * signal fired.
  */
 import type { AsyncIoState } from './callback-api.js';
-import type { Settle } from './operation.js';
+import type { Settle } from './settle.js';
 
 /** The direction an operation waits in. */
 export type WaitDirection = 'input' | 'output';
