@@ -210,7 +210,7 @@ test('Duplex: end() sends FIN and keeps reading; a reset errors the stream; dest
   destroyed.destroy();
   t.true(third.state.closed);
   t.throws(() => asyncIoStateToDuplex(third.state), { instanceOf: StateClosedError });
-  t.throws(() => asyncIoStateToWebStreams({} as AsyncIoState), { instanceOf: InvalidArgumentError });
+  t.throws(() => asyncIoStateToWebStreams(Object.create(null) as AsyncIoState), { instanceOf: InvalidArgumentError });
 });
 
 test('web streams: a pull-based readable keeps memory bounded; close() sends FIN; a reset errors both sides', async (t) => {

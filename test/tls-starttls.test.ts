@@ -16,7 +16,6 @@ import {
   closeAcceptingHandle,
   closeAsyncIoState,
   type AsyncIoState,
-  type WaitStateCollection,
 } from '@commio/core';
 import { createSslClientContext, createSslServerContext } from '@commio/ssl';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
