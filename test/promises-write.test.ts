@@ -168,6 +168,10 @@ test('UDP: a datagram round trip with the sender address; a receive timeout; abo
   const sending = sendMessageToAddress(sender, '127.0.0.1', port, Buffer.from('late'), { signal: sendAbort.signal });
   sendAbort.abort(new Error('unsent'));
   await t.throwsAsync(sending, { message: 'unsent' });
+  const connectedAbort = new AbortController();
+  const sendingConnected = sendMessage(client, Buffer.from('late too'), { signal: connectedAbort.signal });
+  connectedAbort.abort(new Error('unsent too'));
+  await t.throwsAsync(sendingConnected, { message: 'unsent too' });
   await t.throwsAsync(sendMessage(sender, Buffer.from('x')), { code: 'ERR_COMMIO_UNSUPPORTED' } as never, 'an unconnected state needs an address');
   await t.throwsAsync(write(server, Buffer.from('x')), { code: 'ERR_COMMIO_UNSUPPORTED' } as never);
 });
