@@ -10,7 +10,16 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CompressionStream, DecompressionStream } from 'node:stream/web';
 import zlib from 'node:zlib';
-import { asyncIoStateToDuplex, asyncIoStateToWebStreams, InvalidArgumentError, StateClosedError, closeAsyncIoState, type AsyncIoState } from '@commio/core';
+import {
+  asyncIoStateToDuplex,
+  asyncIoStateToWebStreams,
+  closeAsyncIoState,
+  createAsyncIoStateAndUdpSocket,
+  InvalidArgumentError,
+  StateClosedError,
+  UnsupportedError,
+  type AsyncIoState,
+} from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { readBytes, statePair } from './helpers/fixtures.js';
 import { statePairOverTcp } from './helpers/commio-pair.js';
@@ -212,6 +221,11 @@ test('Duplex: end() sends FIN and keeps reading; a reset errors the stream; dest
   t.true(third.state.closed);
   t.throws(() => asyncIoStateToDuplex(third.state), { instanceOf: StateClosedError });
   t.throws(() => asyncIoStateToWebStreams(Object.create(null) as AsyncIoState), { instanceOf: InvalidArgumentError });
+  const udp = await createAsyncIoStateAndUdpSocket(third.c, { localAddress: '127.0.0.1' });
+  if (udp === null) throw new Error('no state');
+  t.throws(() => asyncIoStateToDuplex(udp), { instanceOf: UnsupportedError });
+  t.throws(() => asyncIoStateToWebStreams(udp), { instanceOf: UnsupportedError });
+  closeAsyncIoState(udp);
 });
 
 test('web streams: a pull-based readable keeps memory bounded; close() sends FIN; a reset errors both sides', async (t) => {

@@ -4,17 +4,20 @@
  * Built on the promise layer (itself on the callback API): one read runs
  * only when the readable side wants more, one write at a time.
  */
+import dgram from 'node:dgram';
 import { Duplex } from 'node:stream';
-import { InvalidArgumentError, StateClosedError } from '../errors.js';
+import { InvalidArgumentError, StateClosedError, UnsupportedError } from '../errors.js';
 import { AsyncIoState, closeAsyncIoState } from '../promises/callback-api.js';
 import { readSome } from '../promises/read-some.js';
 import { shutdown } from '../promises/shutdown.js';
 import { write } from '../promises/write.js';
 
-/** Throws unless `state` is an open state (shared by both adapters). */
+/** Throws unless `state` is an open TCP state (shared by both adapters). */
 export function checkStreamableState(state: unknown): AsyncIoState {
   if (!(state instanceof AsyncIoState)) throw new InvalidArgumentError('state', 'must be an AsyncIoState');
   if (state.closed) throw new StateClosedError(`${String(state)} is closed`);
+  // A datagram socket has no byte stream to adapt.
+  if (state.object instanceof dgram.Socket) throw new UnsupportedError(`${String(state)} is a UDP state: streams need a TCP state`);
   return state;
 }
 
@@ -73,7 +76,9 @@ class StateDuplex extends Duplex {
  * (`ERR_COMMIO_READ_TIMEOUT`, after the state's `readTimeout` seconds), a
  * write timeout or a connection error destroys the stream with that error.
  * `destroy()`, and the end of both sides, close the state. The state must
- * be open and must not be used through other functions meanwhile.
+ * be an open TCP state (else `ERR_COMMIO_STATE_CLOSED`,
+ * `ERR_COMMIO_UNSUPPORTED` for UDP, thrown at once) and must not be used
+ * through other functions meanwhile.
  */
 export function asyncIoStateToDuplex(state: AsyncIoState): Duplex {
   return new StateDuplex(checkStreamableState(state));

@@ -29,8 +29,10 @@ export interface AsyncIoStateWebStreams {
  * `ERR_COMMIO_READ_TIMEOUT` (after the state's `readTimeout` seconds);
  * `cancel()` stops reading. `writable.close()` resolves once FIN was sent;
  * a failed write or `abort()` errors both sides. The state is closed once
- * both sides are done (closed, cancelled or errored). The state must be open
- * and must not be used through other functions meanwhile.
+ * both sides are done (closed, cancelled or errored). The state must be an
+ * open TCP state (else `ERR_COMMIO_STATE_CLOSED`, `ERR_COMMIO_UNSUPPORTED`
+ * for UDP, thrown at once) and must not be used through other functions
+ * meanwhile.
  */
 export function asyncIoStateToWebStreams(state: AsyncIoState): AsyncIoStateWebStreams {
   const s = checkStreamableState(state);
