@@ -1,9 +1,10 @@
 /** readChunks: the bytes of a state as an async iterable. */
+import dgram from 'node:dgram';
 import { checkInteger, checkOptions, keys } from '../options/validate.js';
 import { AsyncIoState } from './callback-api.js';
 import { checkSignal } from './operation.js';
 import { readSome } from './read-some.js';
-import { InvalidArgumentError, StateClosedError } from '../errors.js';
+import { InvalidArgumentError, StateClosedError, UnsupportedError } from '../errors.js';
 
 /** Options of readChunks. */
 export interface ReadChunksOptions {
@@ -28,13 +29,14 @@ const KEYS = keys('maxRead', 'signal');
  * `return`, a throw) leaves the state open with no read active; bytes not
  * yet returned stay buffered for the next read of any kind.
  *
- * Not a promise: misuse (not a state, a closed state, bad options) throws
- * the typed error at once; a read already active, or a UDP state, throws
- * from the first step.
+ * Not a promise: misuse (not a state, a closed or UDP state, bad options)
+ * throws the typed error at once; a read already active throws from the
+ * first step.
  */
 export function readChunks(state: AsyncIoState, options?: ReadChunksOptions): AsyncIterable<Uint8Array> {
   if (!(state instanceof AsyncIoState)) throw new InvalidArgumentError('state', 'must be an AsyncIoState');
   if (state.closed) throw new StateClosedError(`${String(state)} is closed`);
+  if (state.object instanceof dgram.Socket) throw new UnsupportedError(`${String(state)} is a UDP state: use receiveMessage`);
   const o = checkOptions(options, KEYS);
   const maxRead = checkInteger(o['maxRead'], 'options.maxRead', 1, 0x7fffffff);
   const signal = checkSignal(o['signal']);
