@@ -5,14 +5,14 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { rawClient, rawServer } from './helpers/fixtures.js';
-import { runExample, type Example } from './helpers/example-process.js';
+import { checkReadmeShows, runExample, type Example } from './helpers/example-process.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -325,10 +325,5 @@ test('quick start: runs, and is the same code as the README shows', async (t) =>
   t.deepEqual(await quick.exited, { code: 0, signal: null });
   t.is(quick.stdout(), 'HELLO\n');
 
-  const source = readFileSync(new URL('../examples/quick-start.ts', import.meta.url), 'utf8');
-  const body = source.slice(source.indexOf('import {'));
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const block = /## Quick start[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme);
-  t.truthy(block, 'README.md has a Quick start section with a ts block');
-  t.is(block?.[1], body);
+  checkReadmeShows(t, 'Quick start', 'quick-start.ts');
 });

@@ -296,6 +296,9 @@ const SPECS: Record<string, Spec> = {
   asyncIoStateAbortAndClose: { args: fc.tuple(anyState, options({ closeCallback: optionalCallback, keepAliveP: bool })) },
   closeAsyncIoState: { args: fc.tuple(anyState, options({ keepAliveP: bool })) },
   asyncIoStateShutdown: { args: fc.tuple(anyState, direction, options({ abort: bool, callback: optionalCallback })), also: stateOps },
+  // streams
+  asyncIoStateToDuplex: { args: fc.tuple(anyState), also: ['ERR_COMMIO_UNSUPPORTED'] },
+  asyncIoStateToWebStreams: { args: fc.tuple(anyState), also: ['ERR_COMMIO_UNSUPPORTED'] },
   // accepting
   acceptTcpConnectionsCreatingAsyncIoStates: {
     args: fc.tuple(

@@ -4,7 +4,6 @@ import net from 'node:net';
 import tls from 'node:tls';
 import {
   acceptTcpConnectionsCreatingAsyncIoStates,
-  createAsyncIoStateAndConnectedTcpSocket,
   asyncIoStateAttachSsl,
   asyncIoStateDetachSsl,
   asyncIoStateHandshake,
@@ -17,51 +16,14 @@ import {
   closeAcceptingHandle,
   closeAsyncIoState,
   type AsyncIoState,
-  type WaitStateCollection,
 } from '@commio/core';
 import { createSslClientContext, createSslServerContext } from '@commio/ssl';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { withCollection, deferred } from './helpers/fixtures.js';
+import { plainServer, statePairOverTcp } from './helpers/commio-pair.js';
 import { keyPair, readUntil, writeAll, SpliceDuplex } from './helpers/tls-fixtures.js';
 
 checkNoLeaksAfterAll(test);
-
-/** A plain accept on 127.0.0.1 whose states are handed to the returned queue. */
-async function plainServer(t: import('ava').ExecutionContext, c: WaitStateCollection): Promise<{ port: number; next: () => Promise<AsyncIoState> }> {
-  const waiting: ((s: AsyncIoState) => void)[] = [];
-  const arrived: AsyncIoState[] = [];
-  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
-    c,
-    0,
-    (_h, s) => {
-      const state = s as AsyncIoState;
-      t.teardown(() => closeAsyncIoState(state));
-      const waiter = waiting.shift();
-      if (waiter) waiter(state);
-      else arrived.push(state);
-    },
-    { address: '127.0.0.1' },
-  );
-  t.teardown(() => closeAcceptingHandle(handle));
-  return {
-    port: handle.localPort,
-    next: () => {
-      const ready = arrived.shift();
-      return ready !== undefined ? Promise.resolve(ready) : new Promise<AsyncIoState>((resolve) => waiting.push(resolve));
-    },
-  };
-}
-
-/** A commio client state connected to a commio server state, both plain, in a fresh collection. */
-async function statePairOverTcp(t: import('ava').ExecutionContext): Promise<{ c: WaitStateCollection; client: AsyncIoState; srv: AsyncIoState }> {
-  const c = withCollection(t);
-  const server = await plainServer(t, c);
-  const connected = deferred<AsyncIoState>();
-  const client = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', server.port, (s, f) => (f === null ? connected.resolve(s) : connected.reject(f)));
-  t.teardown(() => closeAsyncIoState(client));
-  await connected.promise;
-  return { c, client, srv: await server.next() };
-}
 
 function attach(state: AsyncIoState, options: Parameters<typeof asyncIoStateAttachSsl>[2]): Promise<Error | null> {
   const done = deferred<Error | null>();

@@ -4,6 +4,7 @@
  * everything: no build needed, never a stale build).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 
@@ -65,4 +66,14 @@ export function runExample(t: ExecutionContext, file: string, args: string[], in
       check();
     });
   return { child, stdout: () => out, stderr: () => err, waitForOutput, exited };
+}
+
+/** Checks that the first ts block after README.md's `## heading` is `examples/<file>` from its first `import {` on. */
+export function checkReadmeShows(t: ExecutionContext, heading: string, file: string): void {
+  const source = readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8');
+  const body = source.slice(source.indexOf('import {'));
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = new RegExp(`## ${heading}[\\s\\S]*?\`\`\`ts\n([\\s\\S]*?)\`\`\``).exec(readme);
+  t.truthy(block, `README.md has a ${heading} section with a ts block`);
+  t.is(block?.[1], body);
 }

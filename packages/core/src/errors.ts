@@ -23,7 +23,9 @@ export type CommioErrorCode =
   | 'ERR_COMMIO_OUTPUT_OVERFLOW'
   | 'ERR_COMMIO_UNSUPPORTED'
   | 'ERR_COMMIO_COLLECTION_CLOSED'
-  | 'ERR_COMMIO_PROXY_PROTOCOL';
+  | 'ERR_COMMIO_PROXY_PROTOCOL'
+  | 'ERR_COMMIO_READ_TIMEOUT'
+  | 'ERR_COMMIO_WRITE_TIMEOUT';
 
 const kCommioError = Symbol.for('commio.error');
 
@@ -159,6 +161,32 @@ export class ProxyProtocolError extends CommioError {
 
 /** The reasons a PROXY protocol check fails (`ProxyProtocolError.reason`). */
 export type ProxyProtocolFailure = 'untrusted' | 'malformed' | 'oversize' | 'version' | 'timeout' | 'closed';
+
+/**
+ * A read of the promise or stream API (`@commio/core/promises`, the stream
+ * adapters) made no progress for the state's read timeout (seconds); the
+ * callback API reports this as `readStatus === 'timeout'` instead.
+ */
+export class ReadTimeoutError extends CommioError {
+  readonly code = 'ERR_COMMIO_READ_TIMEOUT' as const;
+}
+
+/**
+ * A write of the promise or stream API did not complete within the state's
+ * write timeout (seconds); the callback API reports this as `writeStatus ===
+ * 'timeout'`. `bytesWritten` is what is known to have reached the kernel (0
+ * when unknown); the rest may still be sent.
+ */
+export class WriteTimeoutError extends CommioError {
+  readonly code = 'ERR_COMMIO_WRITE_TIMEOUT' as const;
+  /** Bytes known to have been handed to the kernel before the timeout. */
+  readonly bytesWritten: number;
+
+  constructor(message: string, options?: { cause?: unknown; bytesWritten?: number }) {
+    super(message, options);
+    this.bytesWritten = options?.bytesWritten ?? 0;
+  }
+}
 
 /** The `code` of an error-like value, if it has a string one. */
 export function errorCode(error: unknown): string | undefined {

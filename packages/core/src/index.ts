@@ -145,3 +145,8 @@ export { drainWaitStateCollection } from './accept/drain-collection.js';
 export { startWorkerProcesses } from './workers/worker-group.js';
 export type { WorkerGroup } from './workers/worker-group.js';
 export type { WorkerProcessesOptions } from './workers/worker-options.js';
+// streams (the promise API is the subpath export '@commio/core/promises')
+export { asyncIoStateToDuplex } from './streams/duplex.js';
+export { asyncIoStateToWebStreams } from './streams/web-streams.js';
+export type { AsyncIoStateWebStreams } from './streams/web-streams.js';
+export { ReadTimeoutError, WriteTimeoutError } from './errors.js';
