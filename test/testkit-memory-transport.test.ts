@@ -39,8 +39,8 @@ class Recorder implements StreamSink {
     this.errors.push(error);
     this.#note(`failed ${(error as NodeJS.ErrnoException).code}`);
   }
-  closed(): void {
-    this.#note('closed');
+  disconnected(): void {
+    this.#note('disconnected');
   }
   written(error: Error | null): void {
     this.#note(error === null ? 'written' : `written ${(error as NodeJS.ErrnoException).code}`);
@@ -162,7 +162,7 @@ test('backpressure: past the capacity writes are WRITE_PENDING and complete, in 
   mt.destroy(b);
 });
 
-test('shutdownOutput: FIN after the pending writes, outputShut(true); after both FINs both ends get closed', async (t) => {
+test('shutdownOutput: FIN after the pending writes, outputShut(true); after both FINs both ends get disconnected', async (t) => {
   const { a, b, ra, rb, call } = pair(undefined, 4);
   call(ra, () => mt.write(a, Buffer.from('12345678'), false));
   call(ra, () => mt.shutdownOutput(a, true));
@@ -174,10 +174,10 @@ test('shutdownOutput: FIN after the pending writes, outputShut(true); after both
   call(rb, () => mt.write(b, Buffer.from('bye'), false));
   call(rb, () => mt.shutdownOutput(b, false));
   call(ra, () => mt.setReading(a, true));
-  await Promise.all([ra.has('closed'), rb.has('closed')]);
+  await Promise.all([ra.has('disconnected'), rb.has('disconnected')]);
   t.is(ra.text, 'bye');
-  t.deepEqual(ra.events, ['written', 'outputShut true', 'received 3', 'ended', 'closed']);
-  t.deepEqual(rb.events, ['received 4', 'received 4', 'ended', 'closed'], 'a pipe of 4 bytes');
+  t.deepEqual(ra.events, ['written', 'outputShut true', 'received 3', 'ended', 'disconnected']);
+  t.deepEqual(rb.events, ['received 4', 'received 4', 'ended', 'disconnected'], 'a pipe of 4 bytes');
   t.false(mt.isOpen(a) || mt.isOpen(b));
   mt.destroy(a);
   mt.destroy(b);
@@ -191,23 +191,23 @@ test('destroy with nothing unread is a FIN: the peer reads the rest, then ended;
   await rb.has('ended');
   t.is(rb.text, 'last words');
   t.is(call(rb, () => mt.write(b, Buffer.from('anyone?'), false)), WRITE_PENDING);
-  await rb.has('closed');
-  t.deepEqual(rb.events, ['received 10', 'ended', 'failed ECONNRESET', 'written ECONNRESET', 'closed']);
+  await rb.has('disconnected');
+  t.deepEqual(rb.events, ['received 10', 'ended', 'failed ECONNRESET', 'written ECONNRESET', 'disconnected']);
   t.is((rb.errors[0] as NodeJS.ErrnoException).syscall, 'write');
   t.false(mt.isOpen(b));
   t.deepEqual(ra.events, [], 'nothing is reported after destroy');
   mt.destroy(b);
 });
 
-test('destroy with unread bytes is a reset: the peer gets failed(ECONNRESET), its pending writes fail, closed', async (t) => {
+test('destroy with unread bytes is a reset: the peer gets failed(ECONNRESET), its pending writes fail, disconnected', async (t) => {
   const { a, b, ra, rb, call } = pair(undefined, 4);
   call(rb, () => mt.write(b, Buffer.from('unread by a, and more'), false));
   call(ra, () => mt.write(a, Buffer.from('in flight'), false));
   t.true((mt.pendingOutput(b) ?? 0) > 0);
   call(ra, () => mt.destroy(a));
   call(rb, () => mt.setReading(b, true));
-  await rb.has('closed');
-  t.deepEqual(rb.events, ['failed ECONNRESET', 'written ECONNRESET', 'closed']);
+  await rb.has('disconnected');
+  t.deepEqual(rb.events, ['failed ECONNRESET', 'written ECONNRESET', 'disconnected']);
   t.is(rb.text, '', 'bytes in flight are dropped by the reset');
   t.is((rb.errors[0] as Error).message, 'read ECONNRESET');
   t.deepEqual(ra.events, []);

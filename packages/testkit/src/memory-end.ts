@@ -22,7 +22,7 @@ export type Notice =
   | { readonly kind: 'written'; readonly sink: StreamSink; readonly error: Error | null }
   | { readonly kind: 'outputShut'; readonly sink: StreamSink; readonly result: true | string }
   | { readonly kind: 'failed'; readonly sink: StreamSink; readonly error: Error }
-  | { readonly kind: 'closed'; readonly sink: StreamSink };
+  | { readonly kind: 'disconnected'; readonly sink: StreamSink };
 
 /** One end of an in-memory connection (see the module comment). */
 export class MemoryEnd {
@@ -61,7 +61,7 @@ export class MemoryEnd {
   gone = false;
   /** The connection was reset under this end: the error it got. */
   resetBy: Error | null = null;
-  /** `closed` was reported (or owed). */
+  /** `disconnected` was reported (or owed). */
   closeReported = false;
 
   /** Reports owed to the sink, oldest first. */

@@ -13,12 +13,12 @@
  *   write timeouts and `maxQueuedOutput` meet backpressure as over TCP;
  * - `shutdownOutput` sends FIN after the pending writes: the peer gets
  *   `ended` after the last byte, and once both sides sent FIN and got the
- *   other's, both get `closed`;
+ *   other's, both get `disconnected`;
  * - `destroy` drops this end's pending writes. With nothing unread on this
  *   end it is a FIN (the peer reads what is in its pipe, then `ended`; the
  *   peer's next write resets it); with unread bytes it is a reset, as the
  *   kernel does: the peer gets `failed` with a `read ECONNRESET` error
- *   (code `'ECONNRESET'`), its pending writes fail, then `closed`;
+ *   (code `'ECONNRESET'`), its pending writes fail, then `disconnected`;
  * - `release` (a keep-alive close) cannot hand back a `net.Socket`: the end
  *   is closed as by `destroy` and `ERR_COMMIO_UNSUPPORTED` is thrown;
  * - addresses are `127.0.0.1` with a distinct port per end from the dynamic
@@ -116,8 +116,8 @@ function report(notice: Notice): void {
     case 'failed':
       notice.sink.failed(notice.error);
       break;
-    case 'closed':
-      notice.sink.closed();
+    case 'disconnected':
+      notice.sink.disconnected();
       break;
   }
 }
@@ -158,10 +158,10 @@ function sendFin(end: MemoryEnd): void {
 function closeIfDone(end: MemoryEnd): void {
   if (end.closeReported || !end.endReported || !end.finSent || end.sink === null) return;
   end.closeReported = true;
-  owe(end, { kind: 'closed', sink: end.sink });
+  owe(end, { kind: 'disconnected', sink: end.sink });
 }
 
-/** The connection was reset under `end`: `failed`, every pending write fails, `closed`. */
+/** The connection was reset under `end`: `failed`, every pending write fails, `disconnected`. */
 function reset(end: MemoryEnd, error: Error): void {
   if (!end.open) return;
   end.resetBy = error;
@@ -176,7 +176,7 @@ function reset(end: MemoryEnd, error: Error): void {
   end.finReportTo = null;
   if (reportTo !== null) owe(end, { kind: 'outputShut', sink: reportTo, result: 'ECONNRESET' });
   end.closeReported = true;
-  if (sink !== null) owe(end, { kind: 'closed', sink });
+  if (sink !== null) owe(end, { kind: 'disconnected', sink });
 }
 
 /** Closes `end` for good, as a close of its socket would (see the module comment). */
