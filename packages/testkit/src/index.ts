@@ -14,3 +14,5 @@ export type { FakeClock } from './fake-clock.js';
 export { checkChunking } from './chunking.js';
 export type { Chunking, PieceSizes } from './chunking.js';
 export { memoryTransport, connectMemoryEnds, MemoryEnd, DEFAULT_CAPACITY } from './memory-transport.js';
+export { makeStatePair } from './state-pair.js';
+export type { StatePairOptions } from './state-pair.js';
