@@ -9,6 +9,7 @@ import { installFakeClock, makeStatePair, type Chunking } from '@commio/testkit'
 import { serveLines, MAX_LINE } from '../examples/line-protocol.ts';
 import { checkNoLeaksAfterAll } from './helpers/leaks.ts';
 import { deferred, withCollection } from './helpers/fixtures.ts';
+import { runExample } from './helpers/example-process.ts';
 
 checkNoLeaksAfterAll(test);
 
@@ -106,4 +107,11 @@ test.serial('a client silent for idleTimeout gets BYE idle and is closed: on the
   t.is(status, 'eof');
   t.true(await closing(server));
   t.is(clock.pendingTimers, 0);
+});
+
+test('examples/line-protocol-check.ts, the README test of the handler, passes as a program', async (t) => {
+  const check = runExample(t, 'line-protocol-check.ts', []);
+  const { code } = await check.exited;
+  t.is(code, 0, check.stderr());
+  t.regex(check.stdout(), /all checks passed/);
 });
