@@ -93,8 +93,9 @@ class FakeClockImpl implements Clock, FakeClock {
     }
     this.#previous = previous;
     this.#installed = true;
-    // Starts at the real clock's reading, so time never runs backwards for code comparing readings.
-    this.#start = previous.now();
+    // Starts at the real clock's reading (rounded up to a whole millisecond, so
+    // that fake times add up exactly), so time never runs backwards for code comparing readings.
+    this.#start = Math.ceil(previous.now());
     this.#now = this.#start;
     return true;
   }
@@ -147,7 +148,8 @@ class FakeClockImpl implements Clock, FakeClock {
     if (this.#advancing) throw new OperationInProgressError('advance() was called from a timer that advance() runs');
     this.#advancing = true;
     try {
-      const end = this.#now + duration * 1000;
+      // Whole microseconds: `0.7 * 1000` is not exactly 700 in floating point.
+      const end = this.#now + Math.round(duration * 1e6) / 1e3;
       for (let timer = this.#earliestDue(end); timer !== null; timer = this.#earliestDue(end)) {
         this.#now = timer.due;
         timer.armed = false;
