@@ -1,6 +1,7 @@
 /**
  * createAsyncIoStateAndConnectedTcpSocket against plain `node:net` servers
- * and commio's own accept, all on loopback.
+ * and commio's own accept, all on loopback; connect timeouts on the fake
+ * clock of @commio/testkit (serial tests: the clock is process-wide).
  */
 import test, { type ExecutionContext } from 'ava';
 import net from 'node:net';
@@ -17,6 +18,7 @@ import {
   ConnectTimeoutError,
   type AsyncIoState,
 } from '@commio/core';
+import { installFakeClock } from '@commio/testkit';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { deferred, rawServer, readBytes, withCollection } from './helpers/fixtures.js';
 
@@ -138,21 +140,28 @@ test('ECONNREFUSED: callback(state, error) with its code; the state is closed', 
   t.throws(() => asyncIoStateWriteBuffer(state, Buffer.from('x'), () => {}), { code: 'ERR_COMMIO_STATE_CLOSED' });
 });
 
-test('connectTimeout: callback(state, ERR_COMMIO_CONNECT_TIMEOUT) after the given seconds; the state is closed', async (t) => {
+test.serial('connectTimeout: callback(state, ERR_COMMIO_CONNECT_TIMEOUT) after the given seconds (on the fake clock); the state is closed', async (t) => {
   const port = await hangingPort(t);
-  const started = Date.now();
-  const { state, result } = connect(t, '127.0.0.1', port, { connectTimeout: 0.2 });
+  const clock = installFakeClock();
+  t.teardown(() => clock.uninstall());
+  const { state, result } = connect(t, '127.0.0.1', port, { connectTimeout: 20 });
+  let settled = false;
+  void result.then(() => (settled = true));
+  clock.advance(19.9);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.false(settled, 'not before the timeout');
+  clock.advance(0.1);
   const [s, failure] = await result;
-  const elapsed = Date.now() - started;
   t.is(s, state);
   t.true(failure instanceof ConnectTimeoutError);
   t.is((failure as ConnectTimeoutError).code, 'ERR_COMMIO_CONNECT_TIMEOUT');
   t.true(state.closed);
-  t.true(elapsed >= 190, `took ${elapsed} ms`);
 });
 
-test('a state closed while connecting gets no callback and leaves nothing running', async (t) => {
+test.serial('a state closed while connecting gets no callback and leaves nothing running', async (t) => {
   const port = await hangingPort(t);
+  const clock = installFakeClock();
+  t.teardown(() => clock.uninstall());
   const c = withCollection(t);
   const closedDirectly = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, () => t.fail('no callback after close'), { connectTimeout: 0.1 });
   t.is(closeAsyncIoState(closedDirectly), 0);
@@ -160,8 +169,12 @@ test('a state closed while connecting gets no callback and leaves nothing runnin
   const viaAbort = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, () => t.fail('no callback after close'), { connectTimeout: 0.1 });
   asyncIoStateAbortAndClose(viaAbort, { closeCallback: () => done.resolve() });
   await done.promise;
-  // Past the connect timeout: still no callback (the leak check verifies the timers are gone).
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  // The connect timers are cleared when the sockets report their close.
+  for (let turns = 0; clock.pendingTimers > 0 && turns < 1000; turns++) await new Promise((resolve) => setImmediate(resolve));
+  t.is(clock.pendingTimers, 0, 'both connect timers were cleared');
+  // Past the connect timeout: still no callback.
+  clock.advance(1);
+  await new Promise((resolve) => setImmediate(resolve));
   t.true(closedDirectly.closed && viaAbort.closed);
 });
 

@@ -252,19 +252,6 @@ test('EOF after kept bytes: the final call still shows them', async (t) => {
   t.is(state.bufferedDataLength, 3, 'kept bytes stay buffered after the read ended');
 });
 
-test('timeout: a final call with status timeout, then a new read resets it', async (t) => {
-  const { state, peer } = await statePair(t);
-  const c = check(state, () => {}, { timeout: 0.05, userInfo: 'checking' });
-  t.is(state.userInfo, 'checking', 'userInfo given to the read updates the state');
-  const call = await c.next();
-  t.like(call, { end: 0, status: 'timeout' });
-  t.is(state.readTimeout, 0.05);
-  const again = check(state, (s) => asyncIoStateFinish(s), { timeout: null });
-  t.is(state.readStatus, null);
-  peer.write('x');
-  t.like(await again.next(), { text: 'x', status: null });
-});
-
 test('an error: one final call to errorCallback (else to callback) with the error status', async (t) => {
   const a = await statePair(t);
   const errors: Call[] = [];

@@ -1,6 +1,6 @@
 /**
  * Reading with read-buffer and wait-for-input, the buffered data, statuses
- * (timeout reset, sticky eof and errors) on real loopback sockets against
+ * (sticky eof and errors; timeouts in state-timeouts.test.ts) on real loopback sockets against
  * plain `node:net` peers.
  */
 import test from 'ava';
@@ -134,71 +134,6 @@ test('bytes buffered before EOF are still read before eof is reported', async (t
   t.is(Buffer.from(rest.buffer.subarray(0, 3)).toString(), 'llo');
 });
 
-test('read-buffer timeout: status timeout with the count so far, timeout kept; reset to null by the next read', async (t) => {
-  const { state, peer } = await statePair(t);
-  peer.write('abc');
-  await readBuffer(state, Buffer.alloc(1));
-  await until(() => state.bufferedDataLength === 2);
-  // 'bc' is buffered: it is copied at once, then the read waits and times out.
-  const result = await readBuffer(state, Buffer.alloc(10), { timeout: 0.1, withErrorCallback: true });
-  t.is(result.via, 'callback', 'a timeout is not an error');
-  t.is(result.status, 'timeout');
-  t.is(result.count, 2);
-  t.is(Buffer.from(result.buffer.subarray(0, 2)).toString(), 'bc');
-  t.is(state.readTimeout, 0.1, 'the timeout option updates the state persistently');
-  const next = readBuffer(state, Buffer.alloc(3), { timeout: null });
-  t.is(state.readStatus, null, 'a new read resets timeout');
-  t.is(state.readTimeout, null);
-  peer.write('xyz');
-  const r = await next;
-  t.is(r.count, 3);
-  t.is(r.status, null);
-});
-
-test('the read timeout bounds the time without progress: it restarts when bytes arrive', async (t) => {
-  // Bytes trickle in for twice the timeout, each well within it. A timer that
-  // did not restart would fire before the last byte, so reading all of them
-  // proves the restart; a busy machine can only stall a run, hence a retry.
-  const timeout = 0.15;
-  const bytes = 8;
-  const gapMs = 40;
-  let best = 0;
-  for (let attempt = 0; attempt < 4 && best < bytes; attempt++) {
-    const { state, peer } = await statePair(t);
-    peer.setNoDelay(true);
-    const reading = readBuffer(state, Buffer.alloc(100), { timeout });
-    const progress = { done: false };
-    void reading.then(() => (progress.done = true));
-    for (let i = 0; i < bytes && !progress.done; i++) {
-      await new Promise((resolve) => setTimeout(resolve, gapMs));
-      peer.write('x');
-    }
-    const result = await reading;
-    t.is(result.status, 'timeout');
-    best = Math.max(best, result.count);
-    closeAsyncIoState(state);
-  }
-  t.is(best, bytes);
-});
-
-test('a timeout of 0 means no limit, as null does', async (t) => {
-  const { state, peer } = await statePair(t, { readTimeout: 0 });
-  const reading = readBuffer(state, Buffer.alloc(2), { timeout: 0 });
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  peer.write('ok');
-  const result = await reading;
-  t.is(result.status, null);
-  t.is(result.count, 2);
-  t.is(state.readTimeout, 0);
-});
-
-test('the state readTimeout applies to reads that give no timeout', async (t) => {
-  const { state } = await statePair(t, { readTimeout: 0.05 });
-  const result = await readBuffer(state, Buffer.alloc(1));
-  t.is(result.status, 'timeout');
-  t.is(result.count, 0);
-});
-
 test('a socket error goes to errorCallback when given, else to callback; errors are sticky', async (t) => {
   const withError = await statePair(t);
   const reading = readBuffer(withError.state, Buffer.alloc(10), { withErrorCallback: true });
@@ -287,20 +222,6 @@ test('wait-for-input with bytes already buffered completes later, not inside the
   t.false(ran);
   await done.promise;
   t.is(state.bufferedDataLength, 2);
-});
-
-test('wait-for-input timeout sets timeout, keeps the timeout, and the next operation resets it', async (t) => {
-  const { state, peer } = await statePair(t);
-  const done = deferred<IoStatus>();
-  asyncIoStateWaitForInput(state, (s) => done.resolve(s.readStatus), { timeout: 0.05, userInfo: 'waiting' });
-  t.is(await done.promise, 'timeout');
-  t.is(state.readTimeout, 0.05);
-  t.is(state.userInfo, 'waiting');
-  const again = deferred<IoStatus>();
-  asyncIoStateWaitForInput(state, (s) => again.resolve(s.readStatus), { timeout: null });
-  t.is(state.readStatus, null);
-  peer.write('x');
-  t.is(await again.promise, null);
 });
 
 test('wait-for-input reports EOF and errors', async (t) => {

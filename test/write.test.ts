@@ -218,30 +218,6 @@ test('maxQueuedOutput bounds memory with a peer that never reads', async (t) => 
   t.true(accepted * chunk.length <= cap);
 });
 
-test('write timeout with a peer that never reads: writeStatus timeout and the count written so far', async (t) => {
-  const { state, peer } = await statePair(t, { maxQueuedOutput: 64 * 1024 * 1024 });
-  peer.pause();
-  const big = Buffer.alloc(32 * 1024 * 1024);
-  const r = await write(state, big, { timeout: 0.2, withErrorCallback: true });
-  t.is(r.via, 'callback', 'a timeout is not an error');
-  t.is(r.status, 'timeout');
-  t.is(state.writeTimeout, 0.2, 'the timeout option updates the state persistently');
-  t.true(r.count >= 0 && r.count < big.length, `count ${r.count}`);
-  // The timed-out write is over for the program (its bytes still count against
-  // maxQueuedOutput until sent): a new write may start, and resets the status.
-  const next = write(state, Buffer.from('more'), { timeout: 0.05 });
-  t.is(state.writeStatus, null);
-  t.is((await next).status, 'timeout');
-});
-
-test('queued writes behind a stuck one each time out in turn', async (t) => {
-  const { state, peer } = await statePair(t, { queueOutput: true, writeTimeout: 0.1, maxQueuedOutput: 64 * 1024 * 1024 });
-  peer.pause();
-  const results = await Promise.all([write(state, Buffer.alloc(16 * 1024 * 1024)), write(state, Buffer.from('a')), write(state, Buffer.from('b'))]);
-  t.deepEqual(results.map((r) => r.count).slice(1), [0, 0]);
-  t.true(results.every((r) => r.status === 'timeout'));
-});
-
 test('a write after the peer reset reports the error status', async (t) => {
   const { state, peer } = await statePair(t);
   const closed = deferred();

@@ -1,6 +1,7 @@
 /** createAsyncIoStateAndConnectedTcpSocket: a state for an outgoing TCP connection. */
 import net from 'node:net';
 import { logger } from '../debug.js';
+import { clearTimer, setTimer, type Timer } from '../clock.js';
 import { ConnectTimeoutError } from '../errors.js';
 import { checkCollection, type WaitStateCollection } from '../collection/wait-state-collection.js';
 import {
@@ -107,11 +108,11 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   const state = adoptTcpSocket(c, socket, socket, settings);
   tlsConnect?.reserve(state);
   let settled = false;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: Timer | null = null;
   const settle = (failure: Error | null): void => {
     if (settled) return;
     settled = true;
-    if (timer !== null) clearTimeout(timer);
+    if (timer !== null) clearTimer(timer);
     socket.removeListener('connect', onConnect);
     socket.removeListener('error', onError);
     socket.removeListener('close', onClose);
@@ -144,9 +145,12 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   socket.once('error', onError);
   socket.once('close', onClose);
   if (connectTimeout !== null && connectTimeout > 0) {
-    timer = setTimeout(() => {
-      settle(new ConnectTimeoutError(`connecting to ${host}:${port} took more than ${connectTimeout} s`));
-    }, secondsToMs(connectTimeout));
+    // Through commio's clock (unref'd: the connecting socket keeps the process up), so a fake clock drives it.
+    timer = setTimer(
+      (seconds) => settle(new ConnectTimeoutError(`connecting to ${host}:${port} took more than ${seconds} s`)),
+      secondsToMs(connectTimeout),
+      connectTimeout,
+    );
   }
   const connectOptions: net.TcpSocketConnectOpts = { host, port };
   if (localAddress !== undefined) connectOptions.localAddress = localAddress;

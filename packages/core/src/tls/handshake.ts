@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import { HandshakeFailedError, HandshakeTimeoutError, UnsupportedError } from '../errors.js';
 import { peerChainError, releaseTlsControl, startClientHandshake } from '../node-internals.js';
 import { secondsToMs } from '../options/validate.js';
+import { clearTimer, setTimer, type Timer } from '../clock.js';
 import type { SslConnectionSettings } from './ssl-context.js';
 
 /** `null` after a successful handshake, else the failure. */
@@ -49,8 +50,8 @@ function onEnd(this: tls.TLSSocket): void {
 function onClose(this: tls.TLSSocket): void {
   (this as SocketWithHandshake)[kHandshake]?.closed(null);
 }
-function onTimer(this: Handshake): void {
-  this.timedOut();
+function onTimer(handshake: Handshake): void {
+  handshake.timedOut();
 }
 
 function isPeerClose(error: Error): boolean {
@@ -76,7 +77,7 @@ class Handshake {
   readonly socket: tls.TLSSocket;
   readonly plan: HandshakePlan;
   readonly done: HandshakeDone;
-  timer: NodeJS.Timeout | null = null;
+  timer: Timer | null = null;
 
   constructor(socket: tls.TLSSocket, plan: HandshakePlan, done: HandshakeDone) {
     this.socket = socket;
@@ -144,7 +145,7 @@ class Handshake {
     socket.removeListener('end', onEnd);
     socket.removeListener('close', onClose);
     if (this.timer !== null) {
-      clearTimeout(this.timer);
+      clearTimer(this.timer);
       this.timer = null;
     }
     if (failure !== null) socket.on('error', ignoreError);
@@ -161,7 +162,7 @@ class Handshake {
     socket.removeListener('end', onEnd);
     socket.removeListener('close', onClose);
     socket.on('error', ignoreError);
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) clearTimer(this.timer);
     this.timer = null;
   }
 }
@@ -183,8 +184,8 @@ export function runHandshake(socket: tls.TLSSocket, plan: HandshakePlan, servern
   socket.on('end', onEnd);
   socket.on('close', onClose);
   if (plan.timeout !== null) {
-    handshake.timer = setTimeout(onTimer.bind(handshake), secondsToMs(plan.timeout));
-    handshake.timer.unref();
+    // Through commio's clock (unref'd), so a fake clock in tests drives it.
+    handshake.timer = setTimer(onTimer, secondsToMs(plan.timeout), handshake);
   }
   if (plan.role === 'client') {
     if (servername !== null) (socket as unknown as TlsInternals).setServername?.(servername);
