@@ -1,0 +1,146 @@
+/**
+ * Fixtures for the tests of the native addon through its JavaScript binding:
+ * a sink that records what a connection is told, a native listener closed
+ * when the test ends, and the file-wide check that no native socket and no
+ * descriptor outlives the tests.
+ */
+import { readdirSync } from 'node:fs';
+import type { ExecutionContext, TestFn } from 'ava';
+import { nativeLoop, nativeUnavailableReason, type NativeLoop, type NativeListenerSink, type NativeSocketOptions, type NativeSocketSink } from '@commio/native';
+
+/** The process's native loop; throws (failing the test) with the reason when the addon is unavailable. */
+export function requireNativeLoop(): NativeLoop {
+  const loop = nativeLoop();
+  if (loop === null) throw new Error(`the native addon is unavailable: ${nativeUnavailableReason ?? 'unknown'}`);
+  return loop;
+}
+
+/** Records everything a connection is told; `until` waits for a condition to hold after some event. */
+export class RecordingSink implements NativeSocketSink {
+  readonly chunks: Uint8Array[] = [];
+  bytes = 0;
+  ended = false;
+  connected = false;
+  written = 0;
+  error: NodeJS.ErrnoException | null = null;
+  private readonly waiters: { test: () => boolean; resolve: () => void }[] = [];
+
+  onData(bytes: Uint8Array): void {
+    this.chunks.push(bytes);
+    this.bytes += bytes.length;
+    this.settle();
+  }
+  onEnd(): void {
+    this.ended = true;
+    this.settle();
+  }
+  onError(error: NodeJS.ErrnoException): void {
+    this.error = error;
+    this.settle();
+  }
+  onWritten(count: number): void {
+    this.written += count;
+    this.settle();
+  }
+  onConnect(): void {
+    this.connected = true;
+    this.settle();
+  }
+
+  /** Every byte received so far, in order. */
+  received(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
+  /** Resolves once `test()` holds (checked now and after every event). */
+  until(test: () => boolean): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+
+  private settle(): void {
+    for (const waiter of [...this.waiters]) {
+      if (!waiter.test()) continue;
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+}
+
+/** A native listener on 127.0.0.1 port 0 whose connections get a `RecordingSink` (or `makeSink`'s); all closed when the test ends. */
+export function nativeServer(
+  t: ExecutionContext,
+  options: NativeSocketOptions = {},
+  makeSink: (id: number) => NativeSocketSink = () => new RecordingSink(),
+): { id: number; port: number; accepted: { id: number; sink: NativeSocketSink }[]; acceptErrors: Error[]; nextAccept: () => Promise<{ id: number; sink: NativeSocketSink }> } {
+  const loop = requireNativeLoop();
+  const accepted: { id: number; sink: NativeSocketSink }[] = [];
+  const acceptErrors: Error[] = [];
+  const waiting: ((a: { id: number; sink: NativeSocketSink }) => void)[] = [];
+  let taken = 0;
+  const listener: NativeListenerSink = {
+    onAccept(id) {
+      const sink = makeSink(id);
+      loop.attach(id, sink);
+      const entry = { id, sink };
+      accepted.push(entry);
+      const waiter = waiting.shift();
+      if (waiter !== undefined) {
+        taken++;
+        waiter(entry);
+      }
+    },
+    onAcceptError(error) {
+      acceptErrors.push(error);
+    },
+  };
+  const id = loop.listen('127.0.0.1', 0, options, listener);
+  t.teardown(() => {
+    if (loop.owner(id) === listener) loop.close(id);
+    for (const connection of accepted) closeIfOwned(loop, connection.id, connection.sink);
+  });
+  const address = loop.address(id, false);
+  if (address === null) throw new Error('listener without an address');
+  return {
+    id,
+    port: address.port,
+    accepted,
+    acceptErrors,
+    nextAccept: () => {
+      const ready = accepted[taken];
+      if (ready !== undefined) {
+        taken++;
+        return Promise.resolve(ready);
+      }
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+  };
+}
+
+/** Closes (resets) a native socket unless the test closed it already. */
+export function closeIfOwned(loop: NativeLoop, id: number, sink: NativeSocketSink): void {
+  if (loop.owner(id) === sink) loop.close(id, true);
+}
+
+/** How many descriptors this process has open. */
+export function openDescriptors(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** Fails the file if, after all its tests, a native socket is still open or more descriptors are open than before. */
+export function checkNativeNoLeaksAfterAll(test: TestFn): void {
+  let before = 0;
+  test.before(() => {
+    requireNativeLoop();
+    before = openDescriptors();
+  });
+  test.after.always('no native socket and no descriptor is left open', async (t) => {
+    const loop = requireNativeLoop();
+    const deadline = Date.now() + 3000;
+    while ((loop.stats().open > 0 || openDescriptors() > before) && Date.now() < deadline) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    }
+    t.deepEqual(loop.stats(), { open: 0, refs: 0 });
+    t.true(openDescriptors() <= before, `descriptors: ${openDescriptors()} open, ${before} before the tests`);
+  });
+}
