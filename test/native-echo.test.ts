@@ -6,7 +6,7 @@
 import net from 'node:net';
 import test from 'ava';
 import { rawClient, readBytes } from './helpers/fixtures.js';
-import { RecordingSink, checkNativeNoLeaksAfterAll, nativeServer, requireNativeLoop } from './helpers/native-fixtures.js';
+import { RecordingSink, checkNativeNoLeaksAfterAll, nativeServer, recordingServer, requireNativeLoop } from './helpers/native-fixtures.js';
 
 checkNativeNoLeaksAfterAll(test);
 
@@ -36,14 +36,14 @@ test('accepts a connection and echoes through the binding', async (t) => {
 
 test('many ready sockets are read in one batch, each view a slice of one fresh buffer', async (t) => {
   const loop = requireNativeLoop();
-  const server = nativeServer(t, { startReading: false });
+  const server = recordingServer(t, { startReading: false });
   const count = 40;
   const clients = await Promise.all(Array.from({ length: count }, () => rawClient(t, server.port)));
   const accepted = await Promise.all(clients.map(() => server.nextAccept()));
   // Every client's bytes are in the kernel before any socket reads: one pass then finds them all.
   await Promise.all(clients.map((c, i) => new Promise<void>((resolve) => c.write(`client ${i}`, () => resolve()))));
   for (const { id } of accepted) loop.setReading(id, true);
-  const sinks = accepted.map((a) => a.sink as RecordingSink);
+  const sinks = accepted.map((a) => a.sink);
   await Promise.all(sinks.map((s) => s.until(() => s.bytes > 0)));
   const buffers = new Set(sinks.map((s) => s.chunks[0]?.buffer));
   t.true(buffers.size < count, `${buffers.size} batches for ${count} sockets`);
@@ -52,9 +52,9 @@ test('many ready sockets are read in one batch, each view a slice of one fresh b
 });
 
 test('views handed out are never written again', async (t) => {
-  const server = nativeServer(t);
+  const server = recordingServer(t);
   const client = await rawClient(t, server.port);
-  const sink = (await server.nextAccept()).sink as RecordingSink;
+  const sink = (await server.nextAccept()).sink;
   client.write('first');
   await sink.until(() => sink.bytes >= 5);
   const first = sink.chunks[0];
@@ -68,10 +68,9 @@ test('views handed out are never written again', async (t) => {
 
 test('end of input is reported once and reading stops; the other direction still works', async (t) => {
   const loop = requireNativeLoop();
-  const server = nativeServer(t);
+  const server = recordingServer(t);
   const client = await rawClient(t, server.port);
-  const { id, sink } = await server.nextAccept();
-  const recorder = sink as RecordingSink;
+  const { id, sink: recorder } = await server.nextAccept();
   client.end('bye');
   await recorder.until(() => recorder.ended);
   t.is(recorder.received().toString(), 'bye');
@@ -81,9 +80,9 @@ test('end of input is reported once and reading stops; the other direction still
 });
 
 test('a reset from the peer is reported as ECONNRESET', async (t) => {
-  const server = nativeServer(t);
+  const server = recordingServer(t);
   const client = await rawClient(t, server.port);
-  const recorder = (await server.nextAccept()).sink as RecordingSink;
+  const recorder = (await server.nextAccept()).sink;
   client.resetAndDestroy();
   await recorder.until(() => recorder.error !== null || recorder.ended);
   t.is(recorder.error?.code, 'ECONNRESET');
@@ -91,7 +90,7 @@ test('a reset from the peer is reported as ECONNRESET', async (t) => {
 
 test('local and peer addresses match the client', async (t) => {
   const loop = requireNativeLoop();
-  const server = nativeServer(t);
+  const server = recordingServer(t);
   const client = await rawClient(t, server.port);
   const { id } = await server.nextAccept();
   t.deepEqual(loop.address(id, false), { address: '127.0.0.1', port: server.port, family: 4 });
@@ -99,7 +98,7 @@ test('local and peer addresses match the client', async (t) => {
 });
 
 test('a burst of connections is accepted in full (accept loops until EAGAIN)', async (t) => {
-  const server = nativeServer(t, { backlog: 512 });
+  const server = recordingServer(t, { backlog: 512 });
   const count = 300;
   const clients: net.Socket[] = [];
   t.teardown(() => {

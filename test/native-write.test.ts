@@ -6,21 +6,31 @@
 import net from 'node:net';
 import test from 'ava';
 import { rawClient, rawServer, readBytes } from './helpers/fixtures.js';
-import { RecordingSink, checkNativeNoLeaksAfterAll, closeIfOwned, nativeServer, requireNativeLoop } from './helpers/native-fixtures.js';
+import { randomBytes } from 'node:crypto';
+import { RecordingSink, checkNativeNoLeaksAfterAll, closeIfOwned, recordingServer, requireNativeLoop } from './helpers/native-fixtures.js';
 
 checkNativeNoLeaksAfterAll(test);
 
+/**
+ * More than loopback's socket buffers can hold (up to 4 MiB sent plus 32 MiB
+ * received here), so a peer that does not read leaves some of it queued.
+ * A pattern of prime length, so bytes out of order would show.
+ */
+function moreThanTheKernelHolds(): Buffer {
+  const big = Buffer.allocUnsafe(48 * 1024 * 1024);
+  big.fill(randomBytes(4093));
+  return big;
+}
+
 test('a slow reader: remainders are kept, completions reported in order, every byte arrives', async (t) => {
   const loop = requireNativeLoop();
-  const server = nativeServer(t);
+  const server = recordingServer(t);
   const client = await rawClient(t, server.port);
   client.pause();
-  const { id, sink } = await server.nextAccept();
-  const recorder = sink as RecordingSink;
-  const chunk = 128 * 1024;
-  const writes = 32;
-  const expected = Buffer.alloc(chunk * writes);
-  for (let i = 0; i < expected.length; i++) expected[i] = (i * 7 + (i >> 12)) & 0xff;
+  const { id, sink: recorder } = await server.nextAccept();
+  const expected = moreThanTheKernelHolds();
+  const writes = 48;
+  const chunk = expected.length / writes;
   for (let i = 0; i < writes; i++) loop.write(id, expected.subarray(i * chunk, (i + 1) * chunk));
   loop.flush();
   // The peer reads nothing: most of it waits in the addon's own memory.
@@ -35,22 +45,23 @@ test('a slow reader: remainders are kept, completions reported in order, every b
 
 test('shutdown ends the output after the queued writes; reading goes on', async (t) => {
   const loop = requireNativeLoop();
-  const server = nativeServer(t);
+  const server = recordingServer(t);
   const client = await rawClient(t, server.port);
   client.pause();
-  const { id, sink } = await server.nextAccept();
-  const recorder = sink as RecordingSink;
-  const big = Buffer.alloc(4 * 1024 * 1024, 1);
+  const { id, sink: recorder } = await server.nextAccept();
+  const big = moreThanTheKernelHolds();
   loop.write(id, big);
-  loop.shutdown(id);
+  t.false(loop.shutdown(id), 'deferred behind the queued write');
   loop.write(id, Buffer.from('late'));
   loop.flush();
   t.is(recorder.error?.code, 'EPIPE', 'a write after shutdown fails');
   const ended = new Promise<void>((resolve) => client.once('end', resolve));
   const received = readBytes(client, big.length);
   client.resume();
-  t.is((await received).length, big.length);
+  t.true((await received).equals(big));
   await ended;
+  await recorder.until(() => recorder.outputShut !== undefined);
+  t.is(recorder.outputShut, null);
   client.end('after');
   await recorder.until(() => recorder.ended);
   t.is(recorder.received().toString(), 'after');
@@ -58,16 +69,35 @@ test('shutdown ends the output after the queued writes; reading goes on', async 
 
 test('release hands the descriptor back: a net.Socket on it works', async (t) => {
   const loop = requireNativeLoop();
-  const server = nativeServer(t, { startReading: false });
+  const server = recordingServer(t, { startReading: false });
   const client = await rawClient(t, server.port);
   const { id } = await server.nextAccept();
-  const fd = loop.release(id);
+  const { fd, unsent } = loop.release(id);
+  t.is(unsent.length, 0);
   t.is(loop.owner(id), undefined);
   const socket = new net.Socket({ fd, readable: true, writable: true });
   t.teardown(() => socket.destroy());
   socket.on('data', (d) => socket.write(d));
   client.write('through node');
   t.is((await readBytes(client, 12)).toString(), 'through node');
+});
+
+test('release with writes still queued hands them over too', async (t) => {
+  const loop = requireNativeLoop();
+  const server = recordingServer(t, { startReading: false });
+  const client = await rawClient(t, server.port);
+  client.pause();
+  const { id } = await server.nextAccept();
+  const big = moreThanTheKernelHolds();
+  loop.write(id, big);
+  const { fd, unsent } = loop.release(id);
+  t.true(unsent.length > 0, 'the kernel did not take it all at once');
+  const socket = new net.Socket({ fd, readable: true, writable: true });
+  t.teardown(() => socket.destroy());
+  socket.write(unsent);
+  const received = readBytes(client, big.length);
+  client.resume();
+  t.true((await received).equals(big), 'every byte arrives once, in order');
 });
 
 test('connect: to a listening server, then to a closed port (ECONNREFUSED)', async (t) => {

@@ -22,6 +22,7 @@ export class RecordingSink implements NativeSocketSink {
   ended = false;
   connected = false;
   written = 0;
+  outputShut: NodeJS.ErrnoException | null | undefined = undefined;
   error: NodeJS.ErrnoException | null = null;
   private readonly waiters: { test: () => boolean; resolve: () => void }[] = [];
 
@@ -40,6 +41,10 @@ export class RecordingSink implements NativeSocketSink {
   }
   onWritten(count: number): void {
     this.written += count;
+    this.settle();
+  }
+  onOutputShut(error: NodeJS.ErrnoException | null): void {
+    this.outputShut = error;
     this.settle();
   }
   onConnect(): void {
@@ -67,16 +72,16 @@ export class RecordingSink implements NativeSocketSink {
   }
 }
 
-/** A native listener on 127.0.0.1 port 0 whose connections get a `RecordingSink` (or `makeSink`'s); all closed when the test ends. */
-export function nativeServer(
+/** A native listener on 127.0.0.1 port 0 whose connections get `makeSink`'s sinks; all closed when the test ends. */
+export function nativeServer<S extends NativeSocketSink>(
   t: ExecutionContext,
-  options: NativeSocketOptions = {},
-  makeSink: (id: number) => NativeSocketSink = () => new RecordingSink(),
-): { id: number; port: number; accepted: { id: number; sink: NativeSocketSink }[]; acceptErrors: Error[]; nextAccept: () => Promise<{ id: number; sink: NativeSocketSink }> } {
+  options: NativeSocketOptions,
+  makeSink: (id: number) => S,
+): { id: number; port: number; accepted: { id: number; sink: S }[]; acceptErrors: Error[]; nextAccept: () => Promise<{ id: number; sink: S }> } {
   const loop = requireNativeLoop();
-  const accepted: { id: number; sink: NativeSocketSink }[] = [];
+  const accepted: { id: number; sink: S }[] = [];
   const acceptErrors: Error[] = [];
-  const waiting: ((a: { id: number; sink: NativeSocketSink }) => void)[] = [];
+  const waiting: ((a: { id: number; sink: S }) => void)[] = [];
   let taken = 0;
   const listener: NativeListenerSink = {
     onAccept(id) {
@@ -115,6 +120,11 @@ export function nativeServer(
       return new Promise((resolve) => waiting.push(resolve));
     },
   };
+}
+
+/** `nativeServer` whose connections get a `RecordingSink`. */
+export function recordingServer(t: ExecutionContext, options: NativeSocketOptions = {}): ReturnType<typeof nativeServer<RecordingSink>> {
+  return nativeServer(t, options, () => new RecordingSink());
 }
 
 /** Closes (resets) a native socket unless the test closed it already. */

@@ -23,6 +23,8 @@ export const NativeEvent = {
   connectFailed: 7,
   /** `value` queued writes (those whose flush result was 0) were handed to the kernel, oldest first. */
   drained: 8,
+  /** A shutdown that waited for queued writes was done: `value` 0, or an errno. */
+  outputShut: 9,
 } as const;
 
 /** Option flags of `listen`, `adoptListener`, `adoptConnection` and `connect`. Mirrors `src/native.h`. */
@@ -82,12 +84,15 @@ export interface NativeBinding {
   setKeepAlive(id: number, on: boolean, delay: number): number;
   /** Writes `buffers[i]` to `writeIds[i]` for i below `count`; results in `writeResults`. The buffers are free again on return. */
   flush(count: number, buffers: readonly Uint8Array[]): number;
-  /** Ends the output (FIN) once every queued write is sent. */
+  /** Ends the output (FIN) once every queued write is sent: 0 done now, 1 deferred (an `outputShut` record follows), or -errno. */
   shutdown(id: number): number;
   /** Closes now and drops queued writes; `abort` resets the connection (RST). */
   close(id: number, abort: boolean): number;
   /** Forgets the socket without closing it and returns its descriptor; -EBUSY while writes are queued. */
   release(id: number): number;
+  /** The bytes not yet handed to the kernel, which the addon then forgets (for handing a socket back with `release`), or -errno. */
+  takeQueued(id: number): Buffer | number;
+  /** The local (`peer` false) or peer address, or -errno. */
   address(id: number, peer: boolean): NativeAddress | number;
   /** Bytes accepted by `flush` and not yet handed to the kernel, or -errno. */
   queuedBytes(id: number): number;

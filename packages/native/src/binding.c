@@ -290,6 +290,26 @@ static napi_value js_release(napi_env env, napi_callback_info info)
     return num(env, o ? engine_release_obj(c.e, o) : -EBADF);
 }
 
+/* takeQueued(id) -> Buffer of the bytes not yet handed to the kernel (now forgotten by the addon) | -errno.
+ * With release(), a keep-alive close hands back the socket and whatever it still had to send. */
+static napi_value js_take_queued(napi_env env, napi_callback_info info)
+{
+    struct call c;
+    if (get_call(env, info, &c) != 0)
+        return NULL;
+    struct obj *o = arg_obj(&c, 0);
+    if (!o)
+        return num(env, -EBADF);
+    void *data;
+    napi_value buffer;
+    if (napi_create_buffer(env, o->queued_bytes, &data, &buffer) != napi_ok)
+        return NULL;
+    if (o->queued_bytes > 0)
+        write_take(o, data);
+    engine_watch(c.e, o);
+    return buffer;
+}
+
 /* address(id, peer) -> { address, port, family } | -errno */
 static napi_value js_address(napi_env env, napi_callback_info info)
 {
@@ -354,6 +374,7 @@ NAPI_MODULE_INIT()
         { "shutdown", NULL, js_shutdown, NULL, NULL, NULL, napi_enumerable, NULL },
         { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
         { "release", NULL, js_release, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "takeQueued", NULL, js_take_queued, NULL, NULL, NULL, napi_enumerable, NULL },
         { "address", NULL, js_address, NULL, NULL, NULL, napi_enumerable, NULL },
         { "queuedBytes", NULL, js_queued_bytes, NULL, NULL, NULL, napi_enumerable, NULL },
         { "stats", NULL, js_stats, NULL, NULL, NULL, napi_enumerable, NULL },

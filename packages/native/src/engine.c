@@ -202,7 +202,7 @@ static void finish_connect(struct engine *e, struct obj *o)
         engine_push(e, o->id, EV_CONNECTED, 0);
         if (o->shut_pending && !o->head) {
             o->shut_pending = 0;
-            shutdown(o->fd, SHUT_WR);
+            engine_push(e, o->id, EV_OUTPUT_SHUT, shutdown(o->fd, SHUT_WR) == 0 ? 0 : errno);
         }
     }
     engine_watch(e, o);
@@ -297,7 +297,7 @@ static void on_poll(uv_poll_t *handle, int status, int events)
         n = epoll_wait(e->epfd, ready, EPOLL_BATCH, 0);
     while (n < 0 && errno == EINTR);
     for (int i = 0; i < n; i++) {
-        if (!engine_room(e, 3))
+        if (!engine_room(e, 4))
             break; /* the rest stays ready and comes in the next pass */
         struct obj *o = obj_get(e, (int)ready[i].data.u32);
         if (o)

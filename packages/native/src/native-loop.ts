@@ -20,6 +20,8 @@ export interface NativeSocketSink {
   onWritten(count: number): void;
   /** A connect finished (only for `connect`). */
   onConnect(): void;
+  /** A shutdown that `shutdown` deferred behind queued writes was done (null), or failed. */
+  onOutputShut(error: NodeJS.ErrnoException | null): void;
 }
 
 /** What a listener's owner is told. */
@@ -184,10 +186,10 @@ export class NativeLoop {
     check(this.binding.setKeepAlive(id, on, delay), 'setsockopt');
   }
 
-  /** Ends the output once every write made so far is sent. */
-  shutdown(id: number): void {
+  /** Ends the output once every write made so far is sent: true when done now, false when `onOutputShut` follows. */
+  shutdown(id: number): boolean {
     this.flush();
-    check(this.binding.shutdown(id), 'shutdown');
+    return check(this.binding.shutdown(id), 'shutdown') === 0;
   }
 
   /** Closes a connection or listener now: writes made so far are handed over first unless `abort` (RST). */
@@ -198,12 +200,18 @@ export class NativeLoop {
     this.binding.close(id, abort);
   }
 
-  /** Forgets a connection and returns its descriptor, still open (for `new net.Socket({ fd })`). Throws EBUSY while writes are queued. */
-  release(id: number): number {
+  /**
+   * Forgets a connection and returns its descriptor, still open (for `new
+   * net.Socket({ fd })`), with the bytes written to it and not yet sent: the
+   * new owner writes them first.
+   */
+  release(id: number): { fd: number; unsent: Buffer } {
     this.flush();
+    const unsent = this.binding.takeQueued(id);
+    if (typeof unsent === 'number') throw errnoError(-unsent, 'release');
     const fd = check(this.binding.release(id), 'release');
     this.sockets[id] = undefined;
-    return fd;
+    return { fd, unsent };
   }
 
   /** The local or the peer address, or `null` when the socket has none (not connected, reset). */
@@ -288,6 +296,9 @@ export class NativeLoop {
         break;
       case NativeEvent.drained:
         sink.onWritten(value);
+        break;
+      case NativeEvent.outputShut:
+        sink.onOutputShut(value === 0 ? null : errnoError(value, 'shutdown'));
         break;
     }
   }

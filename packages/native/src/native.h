@@ -28,6 +28,7 @@ enum {
     EV_CONNECTED = 6,      /* a connect finished */
     EV_CONNECT_FAILED = 7, /* value: errno */
     EV_DRAINED = 8,        /* value: how many queued writes were completed since the last report */
+    EV_OUTPUT_SHUT = 9,    /* a shutdown deferred behind queued writes was done: value 0, or errno */
 };
 
 /* Connection and listener option flags. */
@@ -138,5 +139,6 @@ int write_one(struct engine *e, struct obj *o, const unsigned char *data, size_t
 void write_drain(struct engine *e, struct obj *o);
 int obj_shutdown(struct engine *e, struct obj *o);
 void write_discard(struct obj *o);
+size_t write_take(struct obj *o, unsigned char *out);
 
 #endif

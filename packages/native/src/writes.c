@@ -142,25 +142,41 @@ void write_drain(struct engine *e, struct obj *o)
     }
     if (!o->head && o->shut_pending) {
         o->shut_pending = 0;
-        if (shutdown(o->fd, SHUT_WR) != 0 && errno != ENOTCONN) {
-            engine_fail(e, o, errno);
+        int err = shutdown(o->fd, SHUT_WR) == 0 ? 0 : errno;
+        engine_push(e, o->id, EV_OUTPUT_SHUT, err);
+        if (err != 0) {
+            engine_fail(e, o, err);
             return;
         }
     }
     engine_watch(e, o);
 }
 
-/* Ends our output after every queued write: 0, or -errno. */
+/* Ends our output after every queued write: 0 (done now), 1 (deferred: an OUTPUT_SHUT record follows), or -errno. */
 int obj_shutdown(struct engine *e, struct obj *o)
 {
     (void)e;
     if (o->kind != KIND_CONN)
         return -ENOTSOCK;
+    if (o->failed)
+        return -(o->error ? o->error : EPIPE);
     if (o->head || o->connecting) {
         o->shut_pending = 1;
-        return 0;
+        return 1;
     }
     if (shutdown(o->fd, SHUT_WR) != 0)
         return -errno;
     return 0;
+}
+
+/* Moves the queued bytes, in order, into `out` (queued_bytes long) and forgets them. */
+size_t write_take(struct obj *o, unsigned char *out)
+{
+    size_t n = 0;
+    for (struct chunk *c = o->head; c; c = c->next) {
+        memcpy(out + n, c->data + c->off, c->len - c->off);
+        n += c->len - c->off;
+    }
+    write_discard(o);
+    return n;
 }
