@@ -79,3 +79,13 @@ export function nativeLoop(): NativeLoop | null {
   theLoop = binding === null ? null : new NativeLoop(binding);
   return theLoop;
 }
+
+export { NativeStreamTransport } from './native-stream-transport.js';
+export {
+  SEAM_WRITE_DONE,
+  SEAM_WRITE_PENDING,
+  type SeamSocketAddress,
+  type SeamStreamSink,
+  type SeamStreamTransport,
+  type SeamWriteOutcome,
+} from './stream-seam.js';

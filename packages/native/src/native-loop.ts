@@ -14,10 +14,10 @@ export interface NativeSocketSink {
   onData(bytes: Uint8Array): void;
   /** The peer ended its output; no more data follows. */
   onEnd(): void;
-  /** The connection failed (read or write); close it. */
+  /** The connection failed (a read, or sending queued output: those writes are dropped); close it. */
   onError(error: NodeJS.ErrnoException): void;
-  /** The `count` oldest outstanding writes were handed to the kernel. */
-  onWritten(count: number): void;
+  /** The `count` oldest outstanding writes were handed to the kernel (`error` null), or were refused. */
+  onWritten(count: number, error: NodeJS.ErrnoException | null): void;
   /** A connect finished (only for `connect`). */
   onConnect(): void;
   /** A shutdown that `shutdown` deferred behind queued writes was done (null), or failed. */
@@ -148,18 +148,13 @@ export class NativeLoop {
     // Copied before any sink runs: a sink's own flush would reuse the shared array.
     const results = this.shared.writeResults.slice(0, count);
     let failure: Error | undefined = undefined;
-    let failed = -1;
     for (let i = 0; i < count; i++) {
       const id = ids[i] ?? 0;
       const result = results[i] ?? 0;
       const sink = this.sockets[id];
       if (sink === undefined || result === 0) continue;
       try {
-        if (result > 0) sink.onWritten(1);
-        else if (failed !== id) {
-          failed = id;
-          sink.onError(errnoError(-result, 'write'));
-        }
+        sink.onWritten(1, result > 0 ? null : errnoError(-result, 'write'));
       } catch (error) {
         failure ??= asError(error);
       }
@@ -218,6 +213,19 @@ export class NativeLoop {
   address(id: number, peer: boolean): NativeAddress | null {
     const result = this.binding.address(id, peer);
     return typeof result === 'number' ? null : result;
+  }
+
+  /**
+   * Writes now, after everything queued before, without calling the sink
+   * for this write: 1 handed to the kernel, 0 queued (`onWritten` follows),
+   * or -errno (the write was refused). Earlier queued writes may be reported
+   * to their sinks during the call.
+   */
+  writeNow(id: number, bytes: Uint8Array): number {
+    this.flush();
+    this.shared.writeIds[0] = id;
+    this.binding.flush(1, [bytes]);
+    return this.shared.writeResults[0] ?? -1;
   }
 
   /** Bytes of writes not yet handed to the kernel (JavaScript's queue and the addon's). */
@@ -295,7 +303,7 @@ export class NativeLoop {
         sink.onError(errnoError(value, 'connect'));
         break;
       case NativeEvent.drained:
-        sink.onWritten(value);
+        sink.onWritten(value, null);
         break;
       case NativeEvent.outputShut:
         sink.onOutputShut(value === 0 ? null : errnoError(value, 'shutdown'));
