@@ -54,7 +54,7 @@ test('shutdown ends the output after the queued writes; reading goes on', async 
   t.false(loop.shutdown(id), 'deferred behind the queued write');
   loop.write(id, Buffer.from('late'));
   loop.flush();
-  t.is(recorder.error?.code, 'EPIPE', 'a write after shutdown fails');
+  t.is(recorder.writeError?.code, 'EPIPE', 'a write after shutdown fails');
   const ended = new Promise<void>((resolve) => client.once('end', resolve));
   const received = readBytes(client, big.length);
   client.resume();

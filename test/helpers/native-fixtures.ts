@@ -39,8 +39,10 @@ export class RecordingSink implements NativeSocketSink {
     this.error = error;
     this.settle();
   }
-  onWritten(count: number): void {
+  writeError: NodeJS.ErrnoException | null = null;
+  onWritten(count: number, error: NodeJS.ErrnoException | null): void {
     this.written += count;
+    this.writeError ??= error;
     this.settle();
   }
   onOutputShut(error: NodeJS.ErrnoException | null): void {

@@ -41,8 +41,12 @@ export const NativeFlag = {
   ipv6Only: 16,
 } as const;
 
-/** Called once per batch: `count` records in `events`, and the batch's bytes when any DATA record is among them. */
-export type NativeBatchCallback = (count: number, data: ArrayBuffer | undefined) => void;
+/**
+ * Called once per batch: `count` records in `events`, and the batch's bytes
+ * when any DATA record is among them, in memory of their own that the addon
+ * never writes again.
+ */
+export type NativeBatchCallback = (count: number, data: Uint8Array | undefined) => void;
 
 /** Shared arrays handed out once by `init`; they are reused and must be read during the call they belong to. */
 export interface NativeShared {

@@ -22,9 +22,6 @@ int engine_start(struct engine *e)
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (e->epfd < 0)
         return -errno;
-    e->slab = malloc(SLAB_SIZE);
-    if (!e->slab)
-        return -ENOMEM;
     int rc = uv_poll_init(e->loop, &e->poll, e->epfd);
     if (rc != 0)
         return rc;
@@ -210,6 +207,8 @@ static void finish_connect(struct engine *e, struct obj *o)
 
 static void read_conn(struct engine *e, struct obj *o)
 {
+    if (!e->slab && !(e->slab = malloc(SLAB_SIZE)))
+        return; /* out of memory: the bytes wait in the kernel */
     size_t room = SLAB_SIZE - e->slab_used;
     if (room < READ_MIN)
         return; /* level-triggered: the set reports it again next pass */
@@ -254,6 +253,30 @@ static void on_ready(struct engine *e, struct obj *o, uint32_t events)
         read_conn(e, o);
 }
 
+static void free_slab(napi_env env, void *data, void *hint)
+{
+    (void)env;
+    (void)hint;
+    free(data);
+}
+
+/* The pass's bytes as memory of their own, which native code never writes again. A well-filled slab is
+ * handed over as it is (no copy; the next pass reads into a new one); a small read is copied into a
+ * right-sized buffer, and the slab, never handed out, serves the next pass. */
+static napi_value hand_over(struct engine *e)
+{
+    napi_value result;
+    void *data;
+    if (e->slab_used >= SLAB_HANDOVER &&
+        napi_create_external_buffer(e->env, e->slab_used, e->slab, free_slab, NULL, &result) == napi_ok) {
+        e->slab = NULL;
+        return result;
+    }
+    if (napi_create_buffer_copy(e->env, e->slab_used, e->slab, &data, &result) != napi_ok)
+        napi_get_undefined(e->env, &result);
+    return result;
+}
+
 static void deliver(struct engine *e)
 {
     napi_env env = e->env;
@@ -264,12 +287,9 @@ static void deliver(struct engine *e)
     napi_get_reference_value(env, e->on_batch, &fn);
     napi_get_global(env, &recv);
     napi_create_int32(env, e->event_count, &args[0]);
-    if (e->slab_used > 0) {
-        /* A fresh ArrayBuffer per pass: once handed out, native code never writes it again. */
-        void *data;
-        napi_create_arraybuffer(env, e->slab_used, &data, &args[1]);
-        memcpy(data, e->slab, e->slab_used);
-    } else {
+    if (e->slab_used > 0)
+        args[1] = hand_over(e);
+    else {
         napi_get_undefined(env, &args[1]);
     }
     e->dispatching = 1;

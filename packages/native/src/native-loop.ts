@@ -247,9 +247,10 @@ export class NativeLoop {
     return this.binding.stats();
   }
 
-  private dispatch(count: number, data: ArrayBuffer | undefined): void {
+  private dispatch(count: number, data: Uint8Array | undefined): void {
     const events = this.shared.events;
-    let offset = 0;
+    const buffer = data?.buffer ?? new ArrayBuffer(0);
+    let offset = data?.byteOffset ?? 0;
     let failure: Error | undefined = undefined;
     this.dispatching = true;
     for (let i = 0; i < 3 * count; i += 3) {
@@ -258,7 +259,7 @@ export class NativeLoop {
       const value = events[i + 2] ?? 0;
       try {
         if (kind === NativeEvent.data) {
-          const bytes = new Uint8Array(data ?? new ArrayBuffer(0), offset, value);
+          const bytes = new Uint8Array(buffer, offset, value);
           offset += value;
           this.sockets[id]?.onData(bytes);
         } else if (kind === NativeEvent.accept) {

@@ -84,7 +84,7 @@ struct engine {
     napi_ref write_results_ref;
     int32_t *write_results;
     napi_async_context async_context;
-    unsigned char *slab;     /* scratch for reads: never handed out */
+    unsigned char *slab;     /* this pass's reads; handed over whole, or copied out and kept */
     size_t slab_used;
     int dispatching;
     int refs;                /* objects that keep Node alive */
@@ -103,6 +103,7 @@ struct engine {
 #define SLAB_SIZE (256 * 1024)
 #define READ_MAX (64 * 1024) /* per socket per pass */
 #define READ_MIN 2048        /* below this much slab room, the pass ends */
+#define SLAB_HANDOVER (64 * 1024) /* from this many bytes read, the slab itself is handed over */
 
 /* table.c */
 struct obj *obj_new(struct engine *e, enum obj_kind kind, int fd);
