@@ -20,8 +20,8 @@ class StateSink implements SeamStreamSink {
   private readonly waiters: { test: () => boolean; resolve: () => void }[] = [];
 
   received(chunk: Buffer): void {
-    this.note('received');
     this.chunks.push(chunk);
+    this.note('received');
   }
   ended(): void {
     this.note('ended');
