@@ -16,13 +16,14 @@ struct call {
     struct engine *e;
     size_t argc;
     napi_value argv[MAX_ARGS];
+    void *data; /* the function's own datum (an operation code) */
 };
 
 static int get_call(napi_env env, napi_callback_info info, struct call *c)
 {
     c->env = env;
     c->argc = MAX_ARGS;
-    if (napi_get_cb_info(env, info, &c->argc, c->argv, NULL, NULL) != napi_ok)
+    if (napi_get_cb_info(env, info, &c->argc, c->argv, NULL, &c->data) != napi_ok)
         return -1;
     void *data = NULL;
     napi_get_instance_data(env, &data);
@@ -185,47 +186,40 @@ static napi_value js_connect(napi_env env, napi_callback_info info)
                                  arg_int(&c, 5)));
 }
 
-/* setReading(id, on): a connection reads, a listener accepts, only while on. */
-static napi_value js_set_reading(napi_env env, napi_callback_info info)
+/* Operations on one socket, all shaped (id, ...) -> 0 | result | -errno; one callback serves them. */
+enum socket_op { OP_SET_READING = 1, OP_SET_REF, OP_SET_NODELAY, OP_SET_KEEPALIVE, OP_SHUTDOWN, OP_CLOSE, OP_RELEASE };
+
+static int32_t run_op(struct call *c, struct obj *o, enum socket_op op)
 {
-    struct call c;
-    if (get_call(env, info, &c) != 0)
-        return NULL;
-    struct obj *o = arg_obj(&c, 0);
-    if (!o)
-        return num(env, -EBADF);
-    obj_set_reading(c.e, o, arg_bool(&c, 1));
-    return num(env, 0);
+    switch (op) {
+    case OP_SET_READING: /* a connection reads, a listener accepts, only while on */
+        obj_set_reading(c->e, o, arg_bool(c, 1));
+        return 0;
+    case OP_SET_REF:
+        obj_set_ref(c->e, o, arg_bool(c, 1));
+        return 0;
+    case OP_SET_NODELAY:
+        return sock_set_nodelay(o->fd, arg_bool(c, 1));
+    case OP_SET_KEEPALIVE:
+        return sock_set_keepalive(o->fd, arg_bool(c, 1), arg_int(c, 2));
+    case OP_SHUTDOWN:
+        return obj_shutdown(c->e, o);
+    case OP_CLOSE: /* closed now; queued writes are dropped; abort: RST */
+        engine_close_obj(c->e, o, arg_bool(c, 1));
+        return 0;
+    case OP_RELEASE: /* forgotten without closing: returns the descriptor (-EBUSY while writes are queued) */
+        return engine_release_obj(c->e, o);
+    }
+    return -EINVAL;
 }
 
-static napi_value js_set_ref(napi_env env, napi_callback_info info)
+static napi_value js_socket_op(napi_env env, napi_callback_info info)
 {
     struct call c;
     if (get_call(env, info, &c) != 0)
         return NULL;
     struct obj *o = arg_obj(&c, 0);
-    if (!o)
-        return num(env, -EBADF);
-    obj_set_ref(c.e, o, arg_bool(&c, 1));
-    return num(env, 0);
-}
-
-static napi_value js_set_nodelay(napi_env env, napi_callback_info info)
-{
-    struct call c;
-    if (get_call(env, info, &c) != 0)
-        return NULL;
-    struct obj *o = arg_obj(&c, 0);
-    return num(env, o ? sock_set_nodelay(o->fd, arg_bool(&c, 1)) : -EBADF);
-}
-
-static napi_value js_set_keepalive(napi_env env, napi_callback_info info)
-{
-    struct call c;
-    if (get_call(env, info, &c) != 0)
-        return NULL;
-    struct obj *o = arg_obj(&c, 0);
-    return num(env, o ? sock_set_keepalive(o->fd, arg_bool(&c, 1), arg_int(&c, 2)) : -EBADF);
+    return num(env, o ? run_op(&c, o, (enum socket_op)(intptr_t)c.data) : -EBADF);
 }
 
 /* flush(count, buffers): writes buffers[i] to writeIds[i]; writeResults[i] gets
@@ -256,38 +250,6 @@ static napi_value js_flush(napi_env env, napi_callback_info info)
         c.e->write_results[i] = o ? write_one(c.e, o, data, length) : -EBADF;
     }
     return num(env, count);
-}
-
-static napi_value js_shutdown(napi_env env, napi_callback_info info)
-{
-    struct call c;
-    if (get_call(env, info, &c) != 0)
-        return NULL;
-    struct obj *o = arg_obj(&c, 0);
-    return num(env, o ? obj_shutdown(c.e, o) : -EBADF);
-}
-
-/* close(id, abort): the descriptor is closed now; queued writes are dropped. */
-static napi_value js_close(napi_env env, napi_callback_info info)
-{
-    struct call c;
-    if (get_call(env, info, &c) != 0)
-        return NULL;
-    struct obj *o = arg_obj(&c, 0);
-    if (!o)
-        return num(env, -EBADF);
-    engine_close_obj(c.e, o, arg_bool(&c, 1));
-    return num(env, 0);
-}
-
-/* release(id) -> fd | -errno: forgets the socket without closing it (-EBUSY while writes are queued). */
-static napi_value js_release(napi_env env, napi_callback_info info)
-{
-    struct call c;
-    if (get_call(env, info, &c) != 0)
-        return NULL;
-    struct obj *o = arg_obj(&c, 0);
-    return num(env, o ? engine_release_obj(c.e, o) : -EBADF);
 }
 
 /* takeQueued(id) -> Buffer of the bytes not yet handed to the kernel (now forgotten by the addon) | -errno.
@@ -366,14 +328,14 @@ NAPI_MODULE_INIT()
         { "adoptListener", NULL, js_adopt_listener, NULL, NULL, NULL, napi_enumerable, NULL },
         { "adoptConnection", NULL, js_adopt_connection, NULL, NULL, NULL, napi_enumerable, NULL },
         { "connect", NULL, js_connect, NULL, NULL, NULL, napi_enumerable, NULL },
-        { "setReading", NULL, js_set_reading, NULL, NULL, NULL, napi_enumerable, NULL },
-        { "setRef", NULL, js_set_ref, NULL, NULL, NULL, napi_enumerable, NULL },
-        { "setNoDelay", NULL, js_set_nodelay, NULL, NULL, NULL, napi_enumerable, NULL },
-        { "setKeepAlive", NULL, js_set_keepalive, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "setReading", NULL, js_socket_op, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)OP_SET_READING },
+        { "setRef", NULL, js_socket_op, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)OP_SET_REF },
+        { "setNoDelay", NULL, js_socket_op, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)OP_SET_NODELAY },
+        { "setKeepAlive", NULL, js_socket_op, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)OP_SET_KEEPALIVE },
         { "flush", NULL, js_flush, NULL, NULL, NULL, napi_enumerable, NULL },
-        { "shutdown", NULL, js_shutdown, NULL, NULL, NULL, napi_enumerable, NULL },
-        { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
-        { "release", NULL, js_release, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "shutdown", NULL, js_socket_op, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)OP_SHUTDOWN },
+        { "close", NULL, js_socket_op, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)OP_CLOSE },
+        { "release", NULL, js_socket_op, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)OP_RELEASE },
         { "takeQueued", NULL, js_take_queued, NULL, NULL, NULL, napi_enumerable, NULL },
         { "address", NULL, js_address, NULL, NULL, NULL, napi_enumerable, NULL },
         { "queuedBytes", NULL, js_queued_bytes, NULL, NULL, NULL, napi_enumerable, NULL },
