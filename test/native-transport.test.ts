@@ -1,8 +1,9 @@
 /**
  * `NativeStreamTransport` keeps the transport seam's rules on real loopback
  * sockets: reports never arrive inside a driver call, writes report in order,
- * a shutdown reports once, release hands back a working net.Socket, and
- * nothing is reported after destroy.
+ * a shutdown reports once, a clean end of both directions disconnects,
+ * release hands back a working net.Socket, and nothing is reported after
+ * destroy; writes made before a detach still complete.
  */
 import test from 'ava';
 import { NativeStreamTransport, SEAM_WRITE_DONE, SEAM_WRITE_PENDING, type SeamStreamSink } from '@commio/native';
@@ -29,8 +30,8 @@ class StateSink implements SeamStreamSink {
   failed(error: Error): void {
     this.note(`failed ${(error as NodeJS.ErrnoException).code ?? ''}`);
   }
-  closed(): void {
-    this.note('closed');
+  disconnected(): void {
+    this.note('disconnected');
   }
   written(error: Error | null): void {
     this.note(error === null ? 'written' : 'written error');
@@ -96,9 +97,10 @@ test('reads, writes (at once and batched) and a reported shutdown, never inside 
   t.deepEqual(transport.peerAddress(id), { address: '127.0.0.1', port: client.localPort, family: 'IPv4' });
 
   client.end();
-  await sink.until(() => sink.log.includes('ended'));
-  sink.driver(() => transport.destroy(id));
+  await sink.until(() => sink.log.includes('disconnected'));
+  t.deepEqual(sink.log.slice(-2), ['ended', 'disconnected'], 'both directions ended: the connection is over');
   t.false(transport.isOpen(id));
+  sink.driver(() => transport.destroy(id));
   t.is(sink.reentered, 0, 'no report inside a driver call');
 });
 
@@ -117,7 +119,7 @@ test('release hands back a paused net.Socket with the unsent bytes; nothing is r
   t.deepEqual(sink.log, []);
 });
 
-test('a reset reaches the state as failed, then closed', async (t) => {
+test('a reset reaches the state as failed, then disconnected', async (t) => {
   const { transport, server } = setUp(t);
   const client = await rawClient(t, server.port);
   const { id } = await server.nextAccept();
@@ -126,7 +128,33 @@ test('a reset reaches the state as failed, then closed', async (t) => {
   t.teardown(() => transport.destroy(id));
   transport.setReading(id, true);
   client.resetAndDestroy();
-  await sink.until(() => sink.log.includes('closed'));
-  t.deepEqual(sink.log, ['failed ECONNRESET', 'closed']);
+  await sink.until(() => sink.log.includes('disconnected'));
+  t.deepEqual(sink.log, ['failed ECONNRESET', 'disconnected']);
   t.false(transport.isOpen(id));
+});
+
+test('writes made before a detach still complete to the same sink; bytes that arrive meanwhile wait for the next attach', async (t) => {
+  const { transport, server } = setUp(t);
+  const client = await rawClient(t, server.port);
+  client.pause();
+  const { id } = await server.nextAccept();
+  const sink = new StateSink();
+  transport.attach(id, sink);
+  t.teardown(() => {
+    if (transport.isOpen(id)) transport.destroy(id);
+  });
+  const big = Buffer.alloc(48 * 1024 * 1024, 5);
+  t.is(transport.write(id, big, false), SEAM_WRITE_PENDING, 'more than loopback holds');
+  transport.setReading(id, true);
+  transport.detach(id);
+  const received = readBytes(client, big.length);
+  client.resume();
+  t.is((await received).length, big.length);
+  await sink.until(() => sink.count('written') === 1);
+  client.write('while detached');
+  const again = new StateSink();
+  transport.attach(id, again);
+  transport.setReading(id, true);
+  await again.until(() => Buffer.concat(again.chunks).toString() === 'while detached');
+  t.deepEqual(sink.log, ['written']);
 });

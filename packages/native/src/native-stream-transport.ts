@@ -12,7 +12,11 @@
  *   ArrayBuffer, which nothing writes again;
  * - order: the addon completes writes oldest first;
  * - once, and nothing after detach/release/destroy: reports carry the
- *   handle's attach generation and are dropped when it changed.
+ *   handle's attach generation and are dropped when it changed; except
+ *   `written` for writes made before a detach, which still reaches the sink
+ *   that made them, in order;
+ * - `disconnected` follows `failed`, and follows `ended` once the output is
+ *   shut too (where Node would destroy the socket and emit 'close').
  */
 import net from 'node:net';
 import type { NativeAddress } from './binding-types.js';
@@ -35,6 +39,8 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
   private readonly open: boolean[] = [];
   private readonly inputShut: boolean[] = [];
   private readonly outputShutReport: boolean[] = [];
+  /** Progress towards `disconnected` after a clean end: bit 1 ended, bit 2 output shut. */
+  private readonly finished: number[] = [];
   /** Bytes that arrived while detached: reported on the next attach. */
   private readonly heldBack: (Buffer[] | undefined)[] = [];
   private depth = 0;
@@ -49,6 +55,7 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
     this.generation[handle] = generation;
     this.sinks[handle] = sink;
     this.open[handle] = true;
+    this.finished[handle] = 0;
     this.wantReading[handle] = false;
     this.nativeReading[handle] ??= this.startsReading;
     this.loop.attach(handle, this.nativeSink(handle, generation));
@@ -61,6 +68,7 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
   }
 
   detach(handle: number): void {
+    const sink = this.sinks[handle];
     this.generation[handle] = (this.generation[handle] ?? 0) + 1;
     this.sinks[handle] = undefined;
     this.setNativeReading(handle, false);
@@ -70,7 +78,14 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
       onData: (bytes) => held.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)),
       onEnd: () => {},
       onError: () => {},
-      onWritten: () => {},
+      // Writes made before the detach still complete the state's writes, in order.
+      onWritten: (count, error) => {
+        if (sink === undefined) return;
+        this.deferred.push(() => {
+          for (let i = 0; i < count; i++) sink.written(error);
+        });
+        this.scheduleDeferred();
+      },
       onConnect: () => {},
       onOutputShut: () => {},
     });
@@ -123,10 +138,21 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
       this.scheduleDeferred();
       return;
     }
-    if (done && report) {
-      this.later(handle, generation, (s) => s.outputShut(true));
-      this.scheduleDeferred();
-    }
+    if (!done) return;
+    if (report) this.later(handle, generation, (s) => s.outputShut(true));
+    this.scheduleDeferred();
+    this.finish(handle, 2, (call) => {
+      this.later(handle, generation, call);
+    });
+  }
+
+  /** Both directions ended cleanly: the connection is over, as when Node destroys the socket. */
+  private finish(handle: number, step: number, report: (call: (sink: SeamStreamSink) => void) => void): void {
+    const finished = (this.finished[handle] ?? 0) | step;
+    this.finished[handle] = finished;
+    if (finished !== 3) return;
+    this.open[handle] = false;
+    report((s) => s.disconnected());
   }
 
   shutdownInput(handle: number): void {
@@ -203,12 +229,15 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
         const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
         report((s) => s.received(chunk));
       },
-      onEnd: () => report((s) => s.ended()),
+      onEnd: () => {
+        report((s) => s.ended());
+        this.finish(handle, 1, report);
+      },
       onError: (error) => {
         this.open[handle] = false;
         report((s) => {
           s.failed(error);
-          s.closed();
+          s.disconnected();
         });
       },
       onWritten: (count, error) =>
@@ -217,8 +246,8 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
         }),
       onConnect: () => {},
       onOutputShut: (error) => {
-        if (this.outputShutReport[handle] !== true) return;
-        report((s) => s.outputShut(error === null ? true : (error.code ?? 'ERR_SHUTDOWN')));
+        if (this.outputShutReport[handle] === true) report((s) => s.outputShut(error === null ? true : (error.code ?? 'ERR_SHUTDOWN')));
+        if (error === null) this.finish(handle, 2, report);
       },
     };
   }

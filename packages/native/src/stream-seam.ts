@@ -20,7 +20,7 @@ export interface SeamStreamSink {
   received(chunk: Buffer): void;
   ended(): void;
   failed(error: Error): void;
-  closed(): void;
+  disconnected(): void;
   written(error: Error | null): void;
   outputShut(result: true | string): void;
 }
