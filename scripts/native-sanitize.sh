@@ -23,6 +23,7 @@ trap 'rm -f "$suppressions"' EXIT
 printf 'leak:/usr/bin/node\nleak:libstdc++\nleak:libc.so\n' >"$suppressions"
 
 export COMMIO_NATIVE_PATH="$PWD/$out/commio_native.node"
+export COMMIO_REQUIRE_NATIVE=1
 export LD_PRELOAD="$libasan"
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:verify_asan_link_order=0:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

@@ -6,9 +6,10 @@
 import net from 'node:net';
 import test from 'ava';
 import { rawClient, readBytes } from './helpers/fixtures.js';
-import { RecordingSink, checkNativeNoLeaksAfterAll, nativeServer, recordingServer, requireNativeLoop } from './helpers/native-fixtures.js';
+import { RecordingSink, checkNativeNoLeaksAfterAll, nativeTest, nativeServer, recordingServer, requireNativeLoop } from './helpers/native-fixtures.js';
 
 checkNativeNoLeaksAfterAll(test);
+const nativeOnly = nativeTest(test);
 
 /** A sink that writes back whatever it receives. */
 class EchoSink extends RecordingSink {
@@ -21,7 +22,7 @@ class EchoSink extends RecordingSink {
   }
 }
 
-test('accepts a connection and echoes through the binding', async (t) => {
+nativeOnly('accepts a connection and echoes through the binding', async (t) => {
   const server = nativeServer(t, { noDelay: true }, (id) => new EchoSink(id));
   const client = await rawClient(t, server.port);
   const { sink } = await server.nextAccept();
@@ -34,7 +35,7 @@ test('accepts a connection and echoes through the binding', async (t) => {
   t.true((await readBytes(client, payload.length)).equals(payload), 'every byte echoed in order');
 });
 
-test('many ready sockets are read in one batch, each view a slice of one fresh buffer', async (t) => {
+nativeOnly('many ready sockets are read in one batch, each view a slice of one fresh buffer', async (t) => {
   const loop = requireNativeLoop();
   const server = recordingServer(t, { startReading: false });
   const count = 40;
@@ -51,7 +52,7 @@ test('many ready sockets are read in one batch, each view a slice of one fresh b
   t.is(all.size, count);
 });
 
-test('views handed out are never written again', async (t) => {
+nativeOnly('views handed out are never written again', async (t) => {
   const server = recordingServer(t);
   const client = await rawClient(t, server.port);
   const sink = (await server.nextAccept()).sink;
@@ -66,7 +67,7 @@ test('views handed out are never written again', async (t) => {
   t.not(sink.chunks.at(-1)?.buffer, first?.buffer);
 });
 
-test('end of input is reported once and reading stops; the other direction still works', async (t) => {
+nativeOnly('end of input is reported once and reading stops; the other direction still works', async (t) => {
   const loop = requireNativeLoop();
   const server = recordingServer(t);
   const client = await rawClient(t, server.port);
@@ -79,7 +80,7 @@ test('end of input is reported once and reading stops; the other direction still
   loop.close(id);
 });
 
-test('a reset from the peer is reported as ECONNRESET', async (t) => {
+nativeOnly('a reset from the peer is reported as ECONNRESET', async (t) => {
   const server = recordingServer(t);
   const client = await rawClient(t, server.port);
   const recorder = (await server.nextAccept()).sink;
@@ -88,7 +89,7 @@ test('a reset from the peer is reported as ECONNRESET', async (t) => {
   t.is(recorder.error?.code, 'ECONNRESET');
 });
 
-test('local and peer addresses match the client', async (t) => {
+nativeOnly('local and peer addresses match the client', async (t) => {
   const loop = requireNativeLoop();
   const server = recordingServer(t);
   const client = await rawClient(t, server.port);
@@ -97,7 +98,7 @@ test('local and peer addresses match the client', async (t) => {
   t.deepEqual(loop.address(id, true), { address: '127.0.0.1', port: client.localPort, family: 4 });
 });
 
-test('a burst of connections is accepted in full (accept loops until EAGAIN)', async (t) => {
+nativeOnly('a burst of connections is accepted in full (accept loops until EAGAIN)', async (t) => {
   const server = recordingServer(t, { backlog: 512 });
   const count = 300;
   const clients: net.Socket[] = [];

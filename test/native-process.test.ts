@@ -8,8 +8,10 @@ import net from 'node:net';
 import test from 'ava';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { NODE_ARGS, spawnLineChild } from './helpers/child-lines.js';
+import { nativeTest } from './helpers/native-fixtures.js';
 
 checkNoLeaksAfterAll(test);
+const nativeOnly = nativeTest(test);
 
 /** The child's descriptor limit: a few more than Node.js itself needs. */
 const LIMIT = 80;
@@ -19,7 +21,7 @@ function exited(child: { process: import('node:child_process').ChildProcess }): 
   return new Promise((resolve) => child.process.once('exit', (code) => resolve(code)));
 }
 
-test('out of descriptors: reported once, accepting pauses without spinning, and resumes', async (t) => {
+nativeOnly('out of descriptors: reported once, accepting pauses without spinning, and resumes', async (t) => {
   const child = spawnLineChild(t, 'bash', ['-c', `ulimit -n ${LIMIT} && exec "${process.execPath}" ${NODE_ARGS.join(' ')} test/helpers/native-child.ts emfile`]);
   const ready = await child.next((m) => m['event'] === 'ready');
   const clients: net.Socket[] = [];
@@ -64,19 +66,19 @@ test('out of descriptors: reported once, accepting pauses without spinning, and 
   t.is(await exited(child), 0);
 });
 
-test('the native loop alone does not keep Node alive', async (t) => {
+nativeOnly('the native loop alone does not keep Node alive', async (t) => {
   const child = spawnLineChild(t, process.execPath, [...NODE_ARGS, 'test/helpers/native-child.ts', 'idle']);
   await child.next((m) => m['event'] === 'ready');
   t.is(await exited(child), 0);
 });
 
-test('an unref\'d listener does not keep Node alive', async (t) => {
+nativeOnly('an unref\'d listener does not keep Node alive', async (t) => {
   const child = spawnLineChild(t, process.execPath, [...NODE_ARGS, 'test/helpers/native-child.ts', 'unref']);
   await child.next((m) => m['event'] === 'ready');
   t.is(await exited(child), 0);
 });
 
-test('a listener and its connections keep Node alive until closed', async (t) => {
+nativeOnly('a listener and its connections keep Node alive until closed', async (t) => {
   const child = spawnLineChild(t, process.execPath, [...NODE_ARGS, 'test/helpers/native-child.ts', 'listener']);
   const ready = await child.next((m) => m['event'] === 'ready');
   const client = net.connect(ready['port'] as number, '127.0.0.1');

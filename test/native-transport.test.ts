@@ -8,9 +8,10 @@
 import test from 'ava';
 import { NativeStreamTransport, SEAM_WRITE_DONE, SEAM_WRITE_PENDING, type SeamStreamSink } from '@commio/native';
 import { rawClient, readBytes } from './helpers/fixtures.js';
-import { RecordingSink, checkNativeNoLeaksAfterAll, nativeServer, requireNativeLoop } from './helpers/native-fixtures.js';
+import { RecordingSink, checkNativeNoLeaksAfterAll, nativeTest, nativeServer, requireNativeLoop } from './helpers/native-fixtures.js';
 
 checkNativeNoLeaksAfterAll(test);
+const nativeOnly = nativeTest(test);
 
 /** A state's sink that records reports and fails the test if one arrives inside a driver call. */
 class StateSink implements SeamStreamSink {
@@ -73,7 +74,7 @@ function setUp(t: import('ava').ExecutionContext): { transport: NativeStreamTran
   return { transport, server };
 }
 
-test('reads, writes (at once and batched) and a reported shutdown, never inside a driver call', async (t) => {
+nativeOnly('reads, writes (at once and batched) and a reported shutdown, never inside a driver call', async (t) => {
   const { transport, server } = setUp(t);
   const client = await rawClient(t, server.port);
   const { id } = await server.nextAccept();
@@ -104,7 +105,7 @@ test('reads, writes (at once and batched) and a reported shutdown, never inside 
   t.is(sink.reentered, 0, 'no report inside a driver call');
 });
 
-test('release hands back a paused net.Socket with the unsent bytes; nothing is reported after', async (t) => {
+nativeOnly('release hands back a paused net.Socket with the unsent bytes; nothing is reported after', async (t) => {
   const { transport, server } = setUp(t);
   const client = await rawClient(t, server.port);
   const { id } = await server.nextAccept();
@@ -119,7 +120,7 @@ test('release hands back a paused net.Socket with the unsent bytes; nothing is r
   t.deepEqual(sink.log, []);
 });
 
-test('a reset reaches the state as failed, then disconnected', async (t) => {
+nativeOnly('a reset reaches the state as failed, then disconnected', async (t) => {
   const { transport, server } = setUp(t);
   const client = await rawClient(t, server.port);
   const { id } = await server.nextAccept();
@@ -133,7 +134,7 @@ test('a reset reaches the state as failed, then disconnected', async (t) => {
   t.false(transport.isOpen(id));
 });
 
-test('writes made before a detach still complete to the same sink; bytes that arrive meanwhile wait for the next attach', async (t) => {
+nativeOnly('writes made before a detach still complete to the same sink; bytes that arrive meanwhile wait for the next attach', async (t) => {
   const { transport, server } = setUp(t);
   const client = await rawClient(t, server.port);
   client.pause();

@@ -7,9 +7,10 @@ import net from 'node:net';
 import test from 'ava';
 import { rawClient, rawServer, readBytes } from './helpers/fixtures.js';
 import { randomBytes } from 'node:crypto';
-import { RecordingSink, checkNativeNoLeaksAfterAll, closeIfOwned, recordingServer, requireNativeLoop } from './helpers/native-fixtures.js';
+import { RecordingSink, checkNativeNoLeaksAfterAll, nativeTest, closeIfOwned, recordingServer, requireNativeLoop } from './helpers/native-fixtures.js';
 
 checkNativeNoLeaksAfterAll(test);
+const nativeOnly = nativeTest(test);
 
 /**
  * More than loopback's socket buffers can hold (up to 4 MiB sent plus 32 MiB
@@ -22,7 +23,7 @@ function moreThanTheKernelHolds(): Buffer {
   return big;
 }
 
-test('a slow reader: remainders are kept, completions reported in order, every byte arrives', async (t) => {
+nativeOnly('a slow reader: remainders are kept, completions reported in order, every byte arrives', async (t) => {
   const loop = requireNativeLoop();
   const server = recordingServer(t);
   const client = await rawClient(t, server.port);
@@ -43,7 +44,7 @@ test('a slow reader: remainders are kept, completions reported in order, every b
   t.is(loop.queuedBytes(id), 0);
 });
 
-test('shutdown ends the output after the queued writes; reading goes on', async (t) => {
+nativeOnly('shutdown ends the output after the queued writes; reading goes on', async (t) => {
   const loop = requireNativeLoop();
   const server = recordingServer(t);
   const client = await rawClient(t, server.port);
@@ -67,7 +68,7 @@ test('shutdown ends the output after the queued writes; reading goes on', async 
   t.is(recorder.received().toString(), 'after');
 });
 
-test('release hands the descriptor back: a net.Socket on it works', async (t) => {
+nativeOnly('release hands the descriptor back: a net.Socket on it works', async (t) => {
   const loop = requireNativeLoop();
   const server = recordingServer(t, { startReading: false });
   const client = await rawClient(t, server.port);
@@ -82,7 +83,7 @@ test('release hands the descriptor back: a net.Socket on it works', async (t) =>
   t.is((await readBytes(client, 12)).toString(), 'through node');
 });
 
-test('release with writes still queued hands them over too', async (t) => {
+nativeOnly('release with writes still queued hands them over too', async (t) => {
   const loop = requireNativeLoop();
   const server = recordingServer(t, { startReading: false });
   const client = await rawClient(t, server.port);
@@ -100,7 +101,7 @@ test('release with writes still queued hands them over too', async (t) => {
   t.true((await received).equals(big), 'every byte arrives once, in order');
 });
 
-test('connect: to a listening server, then to a closed port (ECONNREFUSED)', async (t) => {
+nativeOnly('connect: to a listening server, then to a closed port (ECONNREFUSED)', async (t) => {
   const loop = requireNativeLoop();
   const { port, sockets } = await rawServer(t, (s) => s.pipe(s));
   const sink = new RecordingSink();

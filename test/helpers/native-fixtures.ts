@@ -5,8 +5,26 @@
  * descriptor outlives the tests.
  */
 import { readdirSync } from 'node:fs';
-import type { ExecutionContext, TestFn } from 'ava';
+import type { ExecutionContext, ImplementationFn, TestFn } from 'ava';
 import { nativeLoop, nativeUnavailableReason, type NativeLoop, type NativeListenerSink, type NativeSocketOptions, type NativeSocketSink } from '@commio/native';
+
+/** True when the native tests must run (CI): an unavailable addon then fails them instead of skipping them. */
+const nativeRequired = process.env['COMMIO_REQUIRE_NATIVE'] === '1';
+let skipNoted = false;
+
+/**
+ * `test` for a test that needs the native addon: on a machine where it could
+ * not be built (no C compiler) the test is skipped, with the reason printed
+ * once, unless `COMMIO_REQUIRE_NATIVE=1`.
+ */
+export function nativeTest(test: TestFn): (title: string, run: ImplementationFn<[]>) => void {
+  if (nativeLoop() !== null || nativeRequired) return (title, run) => test(title, run);
+  if (!skipNoted) {
+    skipNoted = true;
+    console.warn(`native addon unavailable, its tests are skipped: ${nativeUnavailableReason ?? 'unknown'}`);
+  }
+  return (title, run) => test.skip(title, run);
+}
 
 /** The process's native loop; throws (failing the test) with the reason when the addon is unavailable. */
 export function requireNativeLoop(): NativeLoop {
@@ -141,6 +159,7 @@ export function openDescriptors(): number {
 
 /** Fails the file if, after all its tests, a native socket is still open or more descriptors are open than before. */
 export function checkNativeNoLeaksAfterAll(test: TestFn): void {
+  if (nativeLoop() === null && !nativeRequired) return;
   let before = 0;
   test.before(() => {
     requireNativeLoop();
