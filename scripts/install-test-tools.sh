@@ -10,12 +10,14 @@ tools=(
   "socat socat"       # UDP peer in the interoperability tests
   "ss iproute2"       # reads the kernel's listen queues in the accept tests
   "haproxy haproxy"   # a real proxy in front of the server in the PROXY protocol tests
+  "gcc gcc libc6-dev" # builds @commio/native (the native transport) and its sanitizer run
 )
 
 missing=()
 for entry in "${tools[@]}"; do
-  read -r command package <<<"$entry"
-  command -v "$command" >/dev/null 2>&1 || missing+=("$package")
+  read -r command packages <<<"$entry"
+  # shellcheck disable=SC2206 # one entry may name several packages
+  command -v "$command" >/dev/null 2>&1 || missing+=($packages)
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

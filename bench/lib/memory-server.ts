@@ -11,7 +11,9 @@
  * - `commio`: commio states serving the main benchmark echo (read-with-checking
  *   active on every connection, queued write-buffer);
  * - `commio-noread`: commio states with no operation started (the floor of an
- *   idle state).
+ *   idle state);
+ * - `native-raw`: an echo straight on the native addon's binding (no commio
+ *   state): the floor of the native transport.
  */
 import net from 'node:net';
 import v8 from 'node:v8';
@@ -20,10 +22,11 @@ import {
   createAndRunWaitStateCollection,
   type AsyncIoState,
 } from '@commio/core';
+import { nativeLoop } from '@commio/native';
 import { echoWithChecking } from './checking-echo.js';
 
 /** The kinds of server the driver can measure. */
-export const SERVER_KINDS = ['net', 'net-pipe', 'commio', 'commio-noread'] as const;
+export const SERVER_KINDS = ['net', 'net-pipe', 'commio', 'commio-noread', 'native-raw'] as const;
 /** One of SERVER_KINDS. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
@@ -69,6 +72,7 @@ async function listen(kind: ServerKind): Promise<number> {
     await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
     return (server.address() as net.AddressInfo).port;
   }
+  if (kind === 'native-raw') return listenNative();
   const collection = createAndRunWaitStateCollection(`memory-${kind}`);
   const serve = kind === 'commio' ? echoWithChecking : null;
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
@@ -81,6 +85,28 @@ async function listen(kind: ServerKind): Promise<number> {
     { address: '127.0.0.1', ipv6: false, queueOutput: true, backlog: 4096 },
   );
   return handle.localPort;
+}
+
+function listenNative(): number {
+  const loop = nativeLoop();
+  if (loop === null) throw new Error('the native addon is unavailable');
+  const listener = loop.listen('127.0.0.1', 0, { noDelay: true, backlog: 4096 }, {
+    onAccept(id) {
+      accepted++;
+      loop.attach(id, {
+        onData: (bytes) => loop.write(id, bytes),
+        onEnd: () => {
+          if (loop.shutdown(id)) loop.close(id);
+        },
+        onOutputShut: () => loop.close(id),
+        onError: () => loop.close(id, true),
+        onWritten: noop,
+        onConnect: noop,
+      });
+    },
+    onAcceptError: () => setTimeout(() => loop.setReading(listener, true), 100),
+  });
+  return loop.address(listener, false)?.port ?? 0;
 }
 
 function turn(): Promise<void> {

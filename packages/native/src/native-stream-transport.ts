@@ -1,0 +1,281 @@
+/**
+ * `NativeStreamTransport`: the native addon as a driver of core's stream
+ * transport seam. The handle of a connection is its native id (a number), so
+ * a connection costs the state's sink and a few array slots here, no object
+ * of its own.
+ *
+ * The seam's rules and how they are kept:
+ * - never re-entrant: reports that arise inside a driver method (a flush
+ *   completing writes, a refused write, a shutdown done at once) are queued
+ *   and delivered from one microtask, in order;
+ * - owned chunks: `received` gets a Buffer view of the batch's own
+ *   ArrayBuffer, which nothing writes again;
+ * - order: the addon completes writes oldest first;
+ * - once, and nothing after detach/release/destroy: reports carry the
+ *   handle's attach generation and are dropped when it changed; except
+ *   `written` for writes made before a detach, which still reaches the sink
+ *   that made them, in order;
+ * - `disconnected` follows `failed`, and follows `ended` once the output is
+ *   shut too (where Node would destroy the socket and emit 'close').
+ */
+import net from 'node:net';
+import type { NativeAddress } from './binding-types.js';
+import type { NativeLoop, NativeSocketSink } from './native-loop.js';
+import { SEAM_WRITE_DONE, SEAM_WRITE_PENDING, type SeamSocketAddress, type SeamStreamSink, type SeamStreamTransport, type SeamWriteOutcome } from './stream-seam.js';
+
+function seamAddress(address: NativeAddress | null): SeamSocketAddress | null {
+  if (address === null) return null;
+  return { address: address.address, port: address.port, family: address.family === 6 ? 'IPv6' : 'IPv4' };
+}
+
+/** Drives native connections (handles are native ids) for core's stream states. */
+export class NativeStreamTransport implements SeamStreamTransport<number> {
+  readonly kind = 'native';
+  private readonly sinks: (SeamStreamSink | undefined)[] = [];
+  private readonly generation: number[] = [];
+  /** Reading as the state wants it, and as the addon does it (turned off lazily, when bytes arrive unwanted). */
+  private readonly wantReading: boolean[] = [];
+  private readonly nativeReading: (boolean | undefined)[] = [];
+  private readonly open: boolean[] = [];
+  private readonly inputShut: boolean[] = [];
+  private readonly outputShutReport: boolean[] = [];
+  /** Progress towards `disconnected` after a clean end: bit 1 ended, bit 2 output shut. */
+  private readonly finished: number[] = [];
+  /** Bytes that arrived while detached: reported on the next attach. */
+  private readonly heldBack: (Buffer[] | undefined)[] = [];
+  private depth = 0;
+  private deferred: (() => void)[] = [];
+  private scheduled = false;
+
+  /** `startsReading`: whether the handles given to `attach` were opened reading (the listener's `startReading`). */
+  constructor(private readonly loop: NativeLoop, private readonly startsReading = true) {}
+
+  attach(handle: number, sink: SeamStreamSink): void {
+    const generation = (this.generation[handle] ?? 0) + 1;
+    this.generation[handle] = generation;
+    this.sinks[handle] = sink;
+    this.open[handle] = true;
+    this.finished[handle] = 0;
+    this.wantReading[handle] = false;
+    this.nativeReading[handle] ??= this.startsReading;
+    this.loop.attach(handle, this.nativeSink(handle, generation));
+    const held = this.heldBack[handle];
+    if (held !== undefined) {
+      this.heldBack[handle] = undefined;
+      for (const chunk of held) this.later(handle, generation, (s) => s.received(chunk));
+      this.scheduleDeferred();
+    }
+  }
+
+  detach(handle: number): void {
+    const sink = this.sinks[handle];
+    this.generation[handle] = (this.generation[handle] ?? 0) + 1;
+    this.sinks[handle] = undefined;
+    this.setNativeReading(handle, false);
+    const held: Buffer[] = [];
+    this.heldBack[handle] = held;
+    this.loop.attach(handle, {
+      onData: (bytes) => held.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)),
+      onEnd: () => {},
+      onError: () => {},
+      // Writes made before the detach still complete the state's writes, in order.
+      onWritten: (count, error) => {
+        if (sink === undefined) return;
+        this.deferred.push(() => {
+          for (let i = 0; i < count; i++) sink.written(error);
+        });
+        this.scheduleDeferred();
+      },
+      onConnect: () => {},
+      onOutputShut: () => {},
+    });
+  }
+
+  setReading(handle: number, on: boolean): void {
+    this.wantReading[handle] = on;
+    if (on && this.inputShut[handle] !== true) this.setNativeReading(handle, true);
+    // Off is lazy: the addon is told only if bytes arrive while the state does not want them.
+  }
+
+  write(handle: number, chunk: Uint8Array, inPass: boolean): SeamWriteOutcome {
+    if (inPass) {
+      this.loop.write(handle, chunk);
+      return SEAM_WRITE_PENDING;
+    }
+    const result = this.inside(() => this.loop.writeNow(handle, chunk));
+    if (result > 0) return SEAM_WRITE_DONE;
+    if (result < 0) {
+      const generation = this.generation[handle] ?? 0;
+      const error = Object.assign(new Error(`write ${result}`), { errno: result });
+      this.later(handle, generation, (s) => s.written(error));
+      this.scheduleDeferred();
+    }
+    return SEAM_WRITE_PENDING;
+  }
+
+  flushAfterPass(_handle: number): void {
+    // The first call of a pass flushes every handle's writes in one crossing; later ones find nothing.
+    this.inside(() => this.loop.flush());
+  }
+
+  pendingOutput(handle: number): number | null {
+    return this.loop.queuedBytes(handle);
+  }
+
+  isOpen(handle: number): boolean {
+    return this.open[handle] === true;
+  }
+
+  shutdownOutput(handle: number, report: boolean): void {
+    const generation = this.generation[handle] ?? 0;
+    this.outputShutReport[handle] = report;
+    let done: boolean;
+    try {
+      done = this.inside(() => this.loop.shutdown(handle));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'ERR_SHUTDOWN';
+      if (report) this.later(handle, generation, (s) => s.outputShut(code));
+      this.scheduleDeferred();
+      return;
+    }
+    if (!done) return;
+    if (report) this.later(handle, generation, (s) => s.outputShut(true));
+    this.scheduleDeferred();
+    this.finish(handle, 2, (call) => {
+      this.later(handle, generation, call);
+    });
+  }
+
+  /** Both directions ended cleanly: the connection is over, as when Node destroys the socket. */
+  private finish(handle: number, step: number, report: (call: (sink: SeamStreamSink) => void) => void): void {
+    const finished = (this.finished[handle] ?? 0) | step;
+    this.finished[handle] = finished;
+    if (finished !== 3) return;
+    this.open[handle] = false;
+    report((s) => s.disconnected());
+  }
+
+  shutdownInput(handle: number): void {
+    this.inputShut[handle] = true;
+    this.wantReading[handle] = false;
+    this.setNativeReading(handle, false);
+  }
+
+  destroy(handle: number): void {
+    this.forget(handle);
+    this.inside(() => {
+      this.loop.close(handle);
+    });
+  }
+
+  release(handle: number): net.Socket {
+    const { fd, unsent } = this.inside(() => this.loop.release(handle));
+    this.forget(handle);
+    const socket = new net.Socket({ fd, readable: true, writable: true });
+    socket.pause();
+    // Errors on a handed-back socket reach no one and must not crash the process.
+    socket.on('error', () => {});
+    if (unsent.length > 0) socket.write(unsent);
+    return socket;
+  }
+
+  localAddress(handle: number): SeamSocketAddress | null {
+    return seamAddress(this.loop.address(handle, false));
+  }
+
+  peerAddress(handle: number): SeamSocketAddress | null {
+    return seamAddress(this.loop.address(handle, true));
+  }
+
+  setNoDelay(handle: number, on: boolean): void {
+    this.loop.setNoDelay(handle, on);
+  }
+
+  setKeepAlive(handle: number, on: boolean, initialDelay: number): void {
+    this.loop.setKeepAlive(handle, on, initialDelay);
+  }
+
+  private forget(handle: number): void {
+    this.generation[handle] = (this.generation[handle] ?? 0) + 1;
+    this.sinks[handle] = undefined;
+    this.open[handle] = false;
+    this.inputShut[handle] = false;
+    this.heldBack[handle] = undefined;
+    this.nativeReading[handle] = undefined;
+  }
+
+  private setNativeReading(handle: number, on: boolean): void {
+    if (this.nativeReading[handle] === on) return;
+    this.nativeReading[handle] = on;
+    this.loop.setReading(handle, on);
+  }
+
+  /** The native sink of one attach: calls the state's sink, or queues the call while a driver method runs. */
+  private nativeSink(handle: number, generation: number): NativeSocketSink {
+    const report = (call: (sink: SeamStreamSink) => void): void => {
+      // Inside a driver method, or behind reports still queued: queue too, so the order holds.
+      if (this.depth > 0 || this.deferred.length > 0) {
+        this.later(handle, generation, call);
+        this.scheduleDeferred();
+        return;
+      }
+      const sink = this.sinks[handle];
+      if (sink !== undefined && this.generation[handle] === generation) call(sink);
+    };
+    return {
+      onData: (bytes) => {
+        if (this.inputShut[handle] === true) return;
+        if (this.wantReading[handle] !== true) this.setNativeReading(handle, false);
+        const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+        report((s) => s.received(chunk));
+      },
+      onEnd: () => {
+        report((s) => s.ended());
+        this.finish(handle, 1, report);
+      },
+      onError: (error) => {
+        this.open[handle] = false;
+        report((s) => {
+          s.failed(error);
+          s.disconnected();
+        });
+      },
+      onWritten: (count, error) =>
+        report((s) => {
+          for (let i = 0; i < count; i++) s.written(error);
+        }),
+      onConnect: () => {},
+      onOutputShut: (error) => {
+        if (this.outputShutReport[handle] === true) report((s) => s.outputShut(error === null ? true : (error.code ?? 'ERR_SHUTDOWN')));
+        if (error === null) this.finish(handle, 2, report);
+      },
+    };
+  }
+
+  private inside<T>(run: () => T): T {
+    this.depth++;
+    try {
+      return run();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private later(handle: number, generation: number, call: (sink: SeamStreamSink) => void): void {
+    this.deferred.push(() => {
+      const sink = this.sinks[handle];
+      if (sink !== undefined && this.generation[handle] === generation) call(sink);
+    });
+  }
+
+  private scheduleDeferred(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      const calls = this.deferred;
+      this.deferred = [];
+      for (const call of calls) call();
+    });
+  }
+}
