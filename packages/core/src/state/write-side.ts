@@ -61,6 +61,8 @@ export class WriteSide {
   pendingBytes = 0;
   /** Writes in flight whose callback is still to come (not timed out, not aborted). */
   #live = 0;
+  /** Writes reported done (by the transport or at once) whose completion waits in the collection. */
+  #signalled = 0;
   readonly #state: WriteOwner;
   readonly #queue = new WriteQueue();
   /** The state is on the collection's end-of-pass list for this pass. */
@@ -118,6 +120,7 @@ export class WriteSide {
     }
     if ((transport as StreamTransport).write(state.handle, asUint8(buffer, start, end), inPass) === WRITE_DONE) {
       // Taken by the kernel: completed through the collection (never inside this call).
+      this.#signalled++;
       state.schedule(false, completeOldest, this, null);
     }
     if (state.writeTimeout !== null && state.writeTimeout > 0 && this.#live === 1) {
@@ -136,12 +139,14 @@ export class WriteSide {
    * kernel took at once) must take the older write first.
    */
   transportWrote(error: Error | null): void {
+    this.#signalled++;
     this.#state.schedule(true, completeOldest, this, error);
   }
 
   /** @internal Completes the oldest write in flight; runs as work of the state (see `completeOldest`). */
   completeOldest(error: Error | null): void {
     const record = DONE;
+    if (this.#signalled > 0) this.#signalled--;
     if (!this.#queue.shiftInto(record)) return;
     const state = this.#state;
     this.pendingBytes -= record.length;
@@ -197,7 +202,8 @@ export class WriteSide {
 
   /** @internal The transport closed: writes still in flight will never complete. */
   onClose(): void {
-    if (this.#queue.size === 0 || this.#state.closed) return;
+    // Writes already reported done (their completions wait in the collection) reached the kernel.
+    if (this.#queue.size <= this.#signalled || this.#state.closed) return;
     if (!(this.status instanceof Error)) this.status = transportClosedError();
   }
 
@@ -248,6 +254,7 @@ export class WriteSide {
     this.#queue.clear();
     this.pendingBytes = 0;
     this.#live = 0;
+    this.#signalled = 0;
     this.#passRegistered = false;
     this.#timer?.clear();
   }
