@@ -26,9 +26,9 @@ import type { SocketAddress, StreamSink, StreamTransport } from '../transports/s
 import { nodeStreamTransport } from '../transports/node-stream-transport.js';
 import { ReadSide, type ReadOwner } from './read-side.js';
 import { WriteSide, type WriteOwner } from './write-side.js';
-import { StateShell, type AnyCallback } from './state-shell.js';
+import { StateShell } from './state-shell.js';
 import type { StateKind } from './state-kind.js';
-import { STREAM_KIND } from './stream-kind.js';
+import { STREAM_KIND, type StreamParts } from './stream-kind.js';
 import type { StateSettings } from './state-limits.js';
 import type { IoStatus } from './status.js';
 import type { ProxyHeader } from '../proxy/proxy-header.js';
@@ -70,7 +70,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   /** @internal What the TLS module is doing (see TlsOperation). */
   tlsOperation: TlsOperation = null;
   /** @internal The kind-specific part (state-kind.ts): the shared stream part, or a UDP state's own transport. */
-  kind: StateKind<AsyncIoState> = STREAM_KIND;
+  kind: StateKind<StreamParts> = STREAM_KIND;
   /** @internal The PROXY protocol header; set once by the accept path (see `proxyHeader`). */
   acceptedProxyHeader: ProxyHeader | null = null;
   #address: SocketAddress | null = null;

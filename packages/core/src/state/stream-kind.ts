@@ -6,7 +6,7 @@
 import type { StreamTransport, SocketAddress } from '../transports/stream-transport.js';
 import { READ_NONE, type ReadSide } from './read-side.js';
 import type { WriteSide } from './write-side.js';
-import type { AnyCallback, StateShell } from './state-shell.js';
+import type { StateShell } from './state-shell.js';
 import type { StateKind } from './state-kind.js';
 import type { IoStatus } from './status.js';
 

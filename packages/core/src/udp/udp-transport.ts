@@ -12,7 +12,7 @@ import type { AsyncIoState, SocketAddress } from '../state/async-io-state.js';
 import type { StateCallback } from '../state/callbacks.js';
 import type { ReadSide } from '../state/read-side.js';
 import type { WriteSide } from '../state/write-side.js';
-import type { AnyCallback } from '../state/state-shell.js';
+import type { AnyCallback, StateShell } from '../state/state-shell.js';
 import type { StateKind } from '../state/state-kind.js';
 import { DgramSocketClosedError, UnsupportedError } from '../errors.js';
 import type { IoStatus } from '../state/status.js';
@@ -60,7 +60,7 @@ export interface UdpTransportSettings {
 }
 
 /** The UDP part of one state. */
-export class UdpTransport implements StateKind<AsyncIoState>, SendTarget {
+export class UdpTransport implements StateKind<StateShell>, SendTarget {
   readonly socket: dgram.Socket;
   readonly connected: boolean;
   readonly family: 4 | 6;
@@ -119,25 +119,25 @@ export class UdpTransport implements StateKind<AsyncIoState>, SendTarget {
     return this.receiver.busy;
   }
 
-  streamReader(state: AsyncIoState, refusal: string): ReadSide {
+  streamReader(state: StateShell, refusal: string): ReadSide {
     throw new UnsupportedError(`${String(state)} is a UDP state: ${refusal}`);
   }
 
-  streamWriter(state: AsyncIoState, refusal: string): WriteSide {
+  streamWriter(state: StateShell, refusal: string): WriteSide {
     throw new UnsupportedError(`${String(state)} is a UDP state: ${refusal}`);
   }
 
   /** On a UDP state, input is a datagram (or error) waiting for a receive. */
-  waitForInput(_state: AsyncIoState, callback: AnyCallback): void {
+  waitForInput(_state: StateShell, callback: AnyCallback): void {
     this.receiver.waitForInput(callback as StateCallback);
   }
 
-  abortInput(_state: AsyncIoState, abortCallback: AnyCallback | null): void {
+  abortInput(_state: StateShell, abortCallback: AnyCallback | null): void {
     this.receiver.abort(abortCallback);
   }
 
   /** Aborts the sends not yet finished (for asyncIoStateAbort 'output'/'io'). */
-  abortOutput(_state: AsyncIoState, abortCallback: AnyCallback | null): void {
+  abortOutput(_state: StateShell, abortCallback: AnyCallback | null): void {
     this.sender.abort(abortCallback);
   }
 
@@ -152,7 +152,7 @@ export class UdpTransport implements StateKind<AsyncIoState>, SendTarget {
   }
 
   /** No stream to end: `'ENOTCONN'` (sends still work). */
-  shutdownOutput(state: AsyncIoState, callback: AnyCallback | null): true | string {
+  shutdownOutput(state: StateShell, callback: AnyCallback | null): true | string {
     if (callback !== null) state.deliver(false, callback, 'ENOTCONN');
     return 'ENOTCONN';
   }
@@ -209,7 +209,7 @@ export class UdpTransport implements StateKind<AsyncIoState>, SendTarget {
   }
 
   /** The state closed: stop listening, forget everything, close the socket unless kept alive. */
-  closed(_state: AsyncIoState, keepAlive: boolean): void {
+  closed(_state: StateShell, keepAlive: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
     this.receiver.closed();
