@@ -67,8 +67,6 @@ export class UdpTransport implements StateKind<StateShell>, SendTarget {
   readonly dualStack: boolean;
   readonly receiver: UdpReceive;
   readonly sender: UdpSender;
-  /** Set once the socket closed under the state (sticky for both directions). */
-  dead: Error | null = null;
   readonly #state: AsyncIoState;
   #closed = false;
   #peerAddress: string | null = null;
@@ -91,6 +89,11 @@ export class UdpTransport implements StateKind<StateShell>, SendTarget {
     socket.on('message', onSocketMessage);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
+  }
+
+  /** Set once the socket closed under the state (sticky for both directions; kept by the receive side). */
+  get dead(): Error | null {
+    return this.receiver.dead;
   }
 
   // ------------------------------------------------- the state's answers
@@ -179,7 +182,6 @@ export class UdpTransport implements StateKind<StateShell>, SendTarget {
     if (this.#closed || this.dead !== null) return;
     const error = socketClosedError();
     log('%s: the socket closed under the state', this.#state);
-    this.dead = error;
     this.sender.status = error;
     this.receiver.socketClosed(error);
     this.sender.fail(error);
