@@ -200,7 +200,7 @@ export function closeAcceptingHandle(handle: AcceptingHandle, callback?: ((colle
   const h = checkHandle(handle);
   const cb = callback === undefined || callback === null ? null : checkFunction<(collection: WaitStateCollection) => void>(callback, 'callback');
   h.close();
-  if (cb !== null) h.home.post(h, deliverClosed, h.home, cb, undefined, undefined);
+  if (cb !== null) h.home.post(h, deliverClosed, h.home, cb);
 }
 
 /** `handle.collection`: the collection, `null` once closed. */

@@ -61,7 +61,7 @@ export function drainHandle(handle: AcceptingHandle, timeoutMs: number): Promise
     connections.abandonHeaders();
     const callback = handle.settings.drainCallback;
     const collection = handle.home;
-    if (callback !== null && collection.alive) collection.dispatch(handle, runDrainCallback, handle, callback, undefined, undefined);
+    if (callback !== null && collection.alive) collection.dispatch(handle, runDrainCallback, handle, callback);
     let finished = 0;
     let timer: NodeJS.Timeout | null = null;
     const done = (forced: number): void => {

@@ -60,15 +60,10 @@ export const CONNECT_KEYS = keys(
   'tlsextHostName',
 );
 
+/** Queues the connect callback: a failure even though the state is closed by it (the callback must learn of it). */
 function deliverConnectResult(state: AsyncIoState, callback: ConnectCallback, failure: Error | null): void {
-  // Runs even when the state was closed by the failure: the callback must learn of it.
-  if (failure === null && state.closed) return;
-  state.enterCallback();
-  try {
-    callback(state, failure);
-  } finally {
-    state.leaveCallback();
-  }
+  if (failure === null) state.deliver(true, callback, null);
+  else state.deliverEvenIfClosed(callback, failure);
 }
 
 /**
@@ -124,7 +119,7 @@ export function createAsyncIoStateAndConnectedTcpSocket(
     if (failure !== null) {
       if (log.enabled) log('%s: connecting to %s:%d failed: %s', state, host, port, failure.message);
       state.close(false);
-      c.dispatch(state, deliverConnectResult, state, cb, failure, undefined);
+      deliverConnectResult(state, cb, failure);
       return;
     }
     if (log.enabled) log('%s: connected to %s:%d', state, host, port);
@@ -132,11 +127,11 @@ export function createAsyncIoStateAndConnectedTcpSocket(
       // The callback waits for the TLS handshake; a failed one closes the state.
       tlsConnect.start(state, (tlsFailure) => {
         if (tlsFailure !== null) state.close(false);
-        c.dispatch(state, deliverConnectResult, state, cb, tlsFailure, undefined);
+        deliverConnectResult(state, cb, tlsFailure);
       });
       return;
     }
-    c.dispatch(state, deliverConnectResult, state, cb, null, undefined);
+    deliverConnectResult(state, cb, null);
   };
   const onConnect = (): void => settle(null);
   const onError = (error: Error): void => settle(error);

@@ -26,7 +26,9 @@ import type { SocketAddress, StreamSink, StreamTransport } from '../transports/s
 import { nodeStreamTransport } from '../transports/node-stream-transport.js';
 import { ReadSide, type ReadOwner } from './read-side.js';
 import { WriteSide, type WriteOwner } from './write-side.js';
-import { StateShell, type AnyCallback } from './state-shell.js';
+import { StateShell } from './state-shell.js';
+import type { StateKind } from './state-kind.js';
+import { STREAM_KIND, type StreamParts } from './stream-kind.js';
 import type { StateSettings } from './state-limits.js';
 import type { IoStatus } from './status.js';
 import type { ProxyHeader } from '../proxy/proxy-header.js';
@@ -53,31 +55,6 @@ export interface StateTlsInfo {
   tcp: net.Socket;
 }
 
-/**
- * @internal What a UDP state keeps in its `udp` slot (the UDP module makes
- * it): the hooks the shared state calls for the dgram socket.
- */
-export interface UdpExtension {
-  /** Datagrams (and errors) received and waiting for a receive. */
-  readonly queuedCount: number;
-  /** Datagrams dropped because the receive queue was full. */
-  readonly droppedCount: number;
-  /** The send direction's status (the state's `writeStatus`). */
-  readonly writeStatus: IoStatus;
-  /** Bytes of sends not yet finished (the state's `queuedOutputLength`). */
-  readonly queuedOutputBytes: number;
-  /** The socket's local address. */
-  localAddress(): SocketAddress | null;
-  /** The peer of a connected socket, else `null`. */
-  peerAddress(): SocketAddress | null;
-  /** Aborts the sends not yet finished (`abortCallback` null: silently). */
-  abortOutput(abortCallback: AnyCallback | null): void;
-  /** Starts wait-for-input (arguments checked, read direction free). */
-  waitForInput(callback: (state: AsyncIoState) => void): void;
-  /** The state closed: stop listening, close the socket unless kept alive. */
-  close(keepAlive: boolean): void;
-}
-
 /** One connection (or UDP socket) in a collection. */
 export class AsyncIoState extends StateShell implements StreamSink, PassFlushable, ReadOwner, WriteOwner {
   /** @internal The read direction. */
@@ -92,8 +69,8 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   tls: StateTlsInfo | null = null;
   /** @internal What the TLS module is doing (see TlsOperation). */
   tlsOperation: TlsOperation = null;
-  /** @internal Extension slot for the UDP module; null for TCP. */
-  udp: UdpExtension | null = null;
+  /** @internal The kind-specific part (state-kind.ts): the shared stream part, or a UDP state's own transport. */
+  kind: StateKind<StreamParts> = STREAM_KIND;
   /** @internal The PROXY protocol header; set once by the accept path (see `proxyHeader`). */
   acceptedProxyHeader: ProxyHeader | null = null;
   #address: SocketAddress | null = null;
@@ -108,12 +85,12 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** UDP: datagrams dropped so far because the receive queue was full (always 0 on TCP states). */
   get droppedMessageCount(): number {
-    return this.udp?.droppedCount ?? 0;
+    return this.kind.droppedMessageCount(this);
   }
 
   /** UDP: datagrams received and waiting for a receive (always 0 on TCP states). */
   get queuedMessageCount(): number {
-    return this.udp?.queuedCount ?? 0;
+    return this.kind.queuedMessageCount(this);
   }
 
   /** How much of the current read-with-checking view was already seen by the previous callback. */
@@ -126,15 +103,19 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     return (this.#writer ??= new WriteSide(this));
   }
 
+  /** @internal The write direction if it was made, else null. */
+  get madeWriter(): WriteSide | null {
+    return this.#writer;
+  }
+
   /** Status of the read direction. */
   get readStatus(): IoStatus {
-    return this.reader.status;
+    return this.kind.readStatus(this);
   }
 
   /** Status of the write direction. */
   get writeStatus(): IoStatus {
-    if (this.udp !== null) return this.udp.writeStatus;
-    return this.#writer === null ? null : this.#writer.status;
+    return this.kind.writeStatus(this);
   }
 
   /** Bytes received and not yet consumed. */
@@ -144,8 +125,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** Bytes of writes handed to the state and not yet completed. */
   get queuedOutputLength(): number {
-    if (this.udp !== null) return this.udp.queuedOutputBytes;
-    return this.#writer === null ? 0 : this.#writer.pendingBytes;
+    return this.kind.queuedOutputLength(this);
   }
 
   /**
@@ -155,7 +135,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
    * addresses at every close would cost two system calls per connection).
    */
   get address(): SocketAddress | null {
-    if (this.#address === null && !this.closed) this.#address = this.localAddressOfTransport();
+    if (this.#address === null && !this.closed) this.#address = this.kind.localAddress(this);
     return this.#address;
   }
 
@@ -168,7 +148,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     // Behind a trusted proxy the client is the header's source (the socket's peer is the proxy).
     const proxied = this.acceptedProxyHeader?.source;
     if (proxied !== undefined && proxied !== null) return proxied;
-    if (this.#peerAddress === null && !this.closed) this.#peerAddress = this.peerAddressOfTransport();
+    if (this.#peerAddress === null && !this.closed) this.#peerAddress = this.kind.peerAddress(this);
     return this.#peerAddress;
   }
 
@@ -269,29 +249,10 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     this.#writer?.shutdownSettled(result);
   }
 
-  localAddressOfTransport(): SocketAddress | null {
-    if (this.udp !== null) return this.udp.localAddress();
-    if (this.transport === null) return null;
-    // Under Node's TLS the addresses are the TCP socket's.
-    return this.transport.localAddress(this.tls?.tcp ?? this.handle);
-  }
-
-  peerAddressOfTransport(): SocketAddress | null {
-    if (this.udp !== null) return this.udp.peerAddress();
-    if (this.transport === null) return null;
-    return this.transport.peerAddress(this.tls?.tcp ?? this.handle);
-  }
-
   /** @internal Flushes output batched during the pass of the loop that just ended. */
   flushAfterPass(): void {
     this.#writer?.passEnded();
     if (this.transport !== null) this.transport.flushAfterPass(this.handle);
-  }
-
-  /** @internal Aborts the write direction: a stream's writes, or a UDP state's sends. */
-  abortOutput(abortCallback: AnyCallback | null): void {
-    if (this.udp !== null) this.udp.abortOutput(abortCallback);
-    else this.writer.abort(abortCallback);
   }
 
   /**
@@ -304,22 +265,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     if (!this.markClosed()) return this.reader.bufferedLength;
     // Addresses are not fetched here (two system calls per connection): what
     // was read before close stays cached, the rest reads as null.
-    this.reader.closed();
-    this.#writer?.closed();
-    const transport = this.transport;
-    if (transport !== null) {
-      const handle = this.handle;
-      this.transport = null;
-      this.handle = null;
-      this.reader.transportDetached();
-      // Handed back as it is: Node.js cannot take TLS off a socket
-      // synchronously, so a TLS session stays up and `state.ssl` still gives
-      // it (asyncIoStateDetachSsl first for plain text).
-      if (keepAlive) transport.release(handle);
-      else transport.destroy(handle);
-    }
-    this.udp?.close(keepAlive);
-    if (!keepAlive) this.tls = null;
+    this.kind.closed(this, keepAlive);
     if (log.enabled) log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.reader.bufferedLength);
     this.notifyClosed();
     return this.reader.bufferedLength;

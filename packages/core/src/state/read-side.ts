@@ -2,8 +2,7 @@
  * The read direction of a stream state: the input buffer (see
  * input-buffer.ts), flow control, the read timer, and the one read
  * operation that may be active: read-buffer, read-with-checking
- * (checking-read.ts, a layer this class extends) or wait-for-input. UDP receives live in the UDP module
- * and borrow the operation slot (READ_RECEIVE) only to share the timer.
+ * (checking-read.ts, a layer this class extends) or wait-for-input.
  *
  * Flow control: while a read operation is active the transport reads; with
  * none active the state reads ahead at most READ_AHEAD_BYTES and then turns
@@ -16,10 +15,10 @@ import { CheckingReader, type ElementType } from './checking-read.js';
 import { OpTimer } from './op-timer.js';
 import { isSticky, type IoStatus } from './status.js';
 import type { AnyCallback } from './state-shell.js';
-import { READ_BUFFER, READ_CHECKING, READ_NONE, READ_RECEIVE, READ_WAIT, type ExternalRead, type ReadOwner } from './read-ops.js';
+import { READ_BUFFER, READ_CHECKING, READ_NONE, READ_WAIT, type ReadOwner } from './read-ops.js';
 
 export type { ElementType } from './checking-read.js';
-export { READ_BUFFER, READ_CHECKING, READ_NONE, READ_RECEIVE, READ_WAIT, type ExternalRead, type ReadOwner } from './read-ops.js';
+export { READ_BUFFER, READ_CHECKING, READ_NONE, READ_WAIT, type ReadOwner } from './read-ops.js';
 
 const log = logger('state');
 
@@ -55,8 +54,6 @@ export class ReadSide extends CheckingReader {
   #flags = PAUSED;
   #readBuffer: ReadBufferTarget | null = null;
   #timer: OpTimer<ReadSide> | null = null;
-  /** The UDP module's hooks while it holds the READ_RECEIVE slot. */
-  #external: ExternalRead | null = null;
 
   constructor(state: ReadOwner) {
     super();
@@ -268,27 +265,8 @@ export class ReadSide extends CheckingReader {
       case READ_WAIT:
         this.#completeWait(true);
         return;
-      case READ_RECEIVE:
-        this.#external?.settle();
-        return;
       default:
     }
-  }
-
-  /**
-   * @internal Lets the UDP module hold the READ_RECEIVE operation (for the
-   * shared read timer and read status): `settle()` runs when the timer fires
-   * (status 'timeout'); `abort(cb)` when the operation is aborted (ended here).
-   */
-  beginExternal(timeout: number | null, external: ExternalRead): void {
-    this.#begin(READ_RECEIVE, timeout);
-    this.#external = external;
-  }
-
-  /** @internal Ends the READ_RECEIVE operation. */
-  endExternal(): void {
-    this.#external = null;
-    this.endOp();
   }
 
   // ------------------------------------------------------------ completion
@@ -334,14 +312,6 @@ export class ReadSide extends CheckingReader {
         this.endOp();
         if (abortCallback !== null) state.deliver(false, abortCallback);
         return;
-      case READ_RECEIVE: {
-        const external = this.#external;
-        this.#external = null;
-        this.endOp();
-        if (external !== null) external.abort(abortCallback);
-        else if (abortCallback !== null) state.deliver(false, abortCallback, null, null);
-        return;
-      }
       default:
         if (abortCallback !== null) state.deliver(false, abortCallback, null, null);
     }
@@ -352,7 +322,7 @@ export class ReadSide extends CheckingReader {
     this.#set(ENDED, true);
     this.holdBack();
     this.#set(INPUT_SHUT, true);
-    if (this.op !== READ_NONE && this.op !== READ_RECEIVE && this.#reachedEndOfInput()) this.#settleOnEvent();
+    if (this.op !== READ_NONE && this.#reachedEndOfInput()) this.#settleOnEvent();
   }
 
   /** The state closed: forget the operation, stop the timer (buffered bytes stay readable). */
@@ -361,7 +331,6 @@ export class ReadSide extends CheckingReader {
     this.generation++;
     this.callback = null;
     this.errorCallback = null;
-    this.#external = null;
     if (this.#readBuffer !== null) this.#readBuffer.target = EMPTY;
     this.#timer?.clear();
   }
