@@ -145,3 +145,7 @@ export { drainWaitStateCollection } from './accept/drain-collection.js';
 export { startWorkerProcesses } from './workers/worker-group.js';
 export type { WorkerGroup } from './workers/worker-group.js';
 export type { WorkerProcessesOptions } from './workers/worker-options.js';
+
+// statistics
+export { acceptingHandleStats, waitStateCollectionStats } from './stats/snapshots.js';
+export type { ClosedCounts, CloseReason, ConnectionStats } from './stats/snapshots.js';

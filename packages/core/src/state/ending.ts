@@ -61,6 +61,7 @@ export function asyncIoStateAbortAndClose(
   const keepAlive = checkBoolean(o['keepAliveP'], 'options.keepAliveP', false);
   s.whenOutsideCallback(() => {
     if (!s.closed) {
+      s.closeAborted = true;
       s.reader.abort(null);
       s.abortOutput(null);
       s.close(keepAlive);
