@@ -111,7 +111,7 @@ export class StatsCounters {
         this.closedByProgram++;
         return;
       case 'error': {
-        const errors = (this.closedErrors ??= new Map());
+        const errors = (this.closedErrors ??= new Map<string, number>());
         const key = code ?? 'UNKNOWN';
         errors.set(key, (errors.get(key) ?? 0) + 1);
       }
