@@ -64,16 +64,16 @@ const keepEverything: Behaviour = (state) => {
 const abortAtOnce: Behaviour = (state) => asyncIoStateAbortAndClose(state);
 const closeAtOnce: Behaviour = (state) => closeAsyncIoState(state);
 
-/** An accept whose n-th connection gets `behaviours[n]`; `closedStates()` resolves once `n` states closed. */
-async function scriptedServer(t: ExecutionContext, behaviours: Behaviour[], options: AcceptOptions = {}) {
+/** An accept whose n-th connection gets `behaviours[n]` (past them: `otherwise`). */
+async function scriptedServer(t: ExecutionContext, behaviours: Behaviour[], options: AcceptOptions = {}, otherwise: Behaviour | null = null) {
   const c = withCollection(t);
   let next = 0;
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
     c,
     0,
     (_h, connection) => {
-      const behaviour = behaviours[next++];
-      if (connection instanceof AsyncIoState && behaviour !== undefined) behaviour(connection);
+      const behaviour = behaviours[next++] ?? otherwise;
+      if (connection instanceof AsyncIoState && behaviour !== null) behaviour(connection);
     },
     { address: '127.0.0.1', queueOutput: true, ...options },
   );
@@ -278,4 +278,24 @@ test('commio:state:open and commio:state:close carry the state, the reason, the 
 test('the snapshots refuse what is not a handle or a collection', (t) => {
   t.throws(() => acceptingHandleStats({} as never), { code: 'ERR_COMMIO_INVALID_ARGUMENT' });
   t.throws(() => waitStateCollectionStats(null as never), { code: 'ERR_COMMIO_INVALID_ARGUMENT' });
+});
+
+test('under a reset storm and a wave of silent peers every connection is counted once, by its reason', async (t) => {
+  const RESETS = 200;
+  const SILENT = 100;
+  // The silent peers (first) get a read that times out, the others one that ends with their reset.
+  const { handle } = await scriptedServer(t, Array<Behaviour>(SILENT).fill(readTimesOut), { maxConnections: 1000 }, readUntilFailure);
+  const silent: net.Socket[] = [];
+  t.teardown(() => silent.forEach((s) => s.destroy()));
+  for (let i = 0; i < SILENT; i++) silent.push(await connectClient(handle.localPort));
+  await until(() => acceptingHandleStats(handle).accepted === SILENT);
+  for (let i = 0; i < RESETS; i++) {
+    const client = await connectClient(handle.localPort);
+    await until(() => acceptingHandleStats(handle).accepted === SILENT + i + 1);
+    client.resetAndDestroy();
+  }
+  await until(() => closedCount(acceptingHandleStats(handle)) === RESETS + SILENT, 5000);
+  const stats = acceptingHandleStats(handle);
+  t.like(stats, { accepted: RESETS + SILENT, open: 0, closed: { timeout: SILENT, error: { ECONNRESET: RESETS }, eof: 0, aborted: 0 } });
+  t.log(`peak open ${stats.peakOpen}, closed ${JSON.stringify(stats.closed)}`);
 });
