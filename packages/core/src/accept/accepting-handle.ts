@@ -14,6 +14,8 @@ import type { AcceptSettings } from './accept-settings.js';
 import { ConnectionLimit, type LimitedAcceptor } from './connection-limit.js';
 import { OpenConnections } from './open-connections.js';
 import { HOLD_FULL, HOLD_SETUP, type Listener, type ListenerOwner } from './listener.js';
+import { collectionCounters } from '../stats/stats-counters.js';
+import { acceptFailed, acceptsPaused } from '../stats/accept-events.js';
 
 const log = logger('accept');
 
@@ -61,7 +63,7 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
     this.name = settings.handleName;
     this.userInfo = settings.userInfo;
     this.limit = settings.maxConnections === null ? null : new ConnectionLimit(settings.maxConnections, this);
-    this.connections = new OpenConnections(this.limit);
+    this.connections = new OpenConnections(this.limit, collectionCounters(collection));
   }
 
   toString(): string {
@@ -148,7 +150,18 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
 
   /** @internal LimitedAcceptor */
   limitReached(): void {
+    acceptsPaused(this.connections, 'maxConnections');
     for (const listener of this.#listeners) listener.hold(HOLD_FULL);
+  }
+
+  /** @internal ListenerOwner: `listener` stopped accepting for want of descriptors (every listener is told: the first one counts). */
+  descriptorsExhausted(listener: Listener): void {
+    if (listener === this.#listeners[0]) acceptsPaused(this.connections, 'descriptors');
+  }
+
+  /** @internal ListenerOwner: accepting failed on `listener`. */
+  acceptFailed(_listener: Listener, error: Error): void {
+    acceptFailed(this, error);
   }
 
   /** @internal LimitedAcceptor */

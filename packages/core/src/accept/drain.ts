@@ -37,7 +37,10 @@ export function checkDrainOptions(options: unknown): number {
 
 /** @internal Closes a state or a raw socket that did not finish in time. */
 export function forceClose(connection: AsyncIoState | net.Socket): void {
-  if ('collection' in connection) connection.close(false);
+  if ('collection' in connection) {
+    connection.closeAborted = true;
+    connection.close(false);
+  }
   else connection.destroy();
 }
 

@@ -17,6 +17,7 @@ import type { ProxyHeader } from '../proxy/proxy-header.js';
 import { readProxyHeader, type ProxyHeaderRead } from '../proxy/proxy-reader.js';
 import type { ProxySettings } from '../proxy/proxy-options.js';
 import type { ProxyProtocolError } from '../errors.js';
+import { proxyHeaderRefused } from '../stats/accept-events.js';
 
 const log = logger('accept');
 
@@ -134,6 +135,7 @@ function raiseProxyError(_handle: AcceptingHandle, _unused: null, error: Error):
 
 function reportProxyError(handle: AcceptingHandle, proxy: ProxySettings, error: ProxyProtocolError): void {
   if (log.enabled) log('%s: %s', handle, error.message);
+  proxyHeaderRefused(handle, error);
   const callback = proxy.errorCallback;
   if (callback !== null) handle.home.dispatch(handle, deliverProxyError, handle, callback, error, undefined);
   else handle.home.dispatch(handle, raiseProxyError, handle, null, error, undefined);

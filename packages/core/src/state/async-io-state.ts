@@ -32,6 +32,8 @@ import { STREAM_KIND, type StreamParts } from './stream-kind.js';
 import type { StateSettings } from './state-limits.js';
 import type { IoStatus } from './status.js';
 import type { ProxyHeader } from '../proxy/proxy-header.js';
+import { stateClosed, stateOpened, type CountedState } from '../stats/state-events.js';
+import type { StatsCounters } from '../stats/stats-counters.js';
 
 export type { SocketAddress } from '../transports/stream-transport.js';
 export type { StateSettings } from './state-limits.js';
@@ -56,7 +58,7 @@ export interface StateTlsInfo {
 }
 
 /** One connection (or UDP socket) in a collection. */
-export class AsyncIoState extends StateShell implements StreamSink, PassFlushable, ReadOwner, WriteOwner {
+export class AsyncIoState extends StateShell implements StreamSink, PassFlushable, ReadOwner, WriteOwner, CountedState {
   /** @internal The read direction. */
   readonly reader: ReadSide;
   /** Made on first use: most idle connections never write. */
@@ -75,12 +77,23 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   acceptedProxyHeader: ProxyHeader | null = null;
   #address: SocketAddress | null = null;
   #peerAddress: SocketAddress | null = null;
+  /** Bytes received so far (plaintext under TLS; stream states only). */
+  bytesRead = 0;
+  /** Bytes of writes completed so far (plaintext under TLS; stream states only). */
+  bytesWritten = 0;
+  /** @internal Statistics: the collection's counters (stats/). */
+  collectionCounters: StatsCounters | null = null;
+  /** @internal Statistics: the accepting handle's counters, for an accepted state. */
+  handleCounters: StatsCounters | null = null;
+  /** @internal Statistics: closed by an abort, the collection's close or a drain's timeout. */
+  closeAborted = false;
 
   /** @internal use the creators (createAsyncIoState, accept, connect, UDP, createStateOnTransport) */
   constructor(collection: WaitStateCollection, object: unknown, settings: StateSettings) {
     super(collection, object, settings);
     this.reader = new ReadSide(this);
     collection.addMember(this);
+    stateOpened(this);
   }
 
   /** UDP: datagrams dropped so far because the receive queue was full (always 0 on TCP states). */
@@ -216,6 +229,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** @internal StreamSink: bytes arrived. */
   received(chunk: Buffer): void {
+    this.bytesRead += chunk.length;
     this.reader.onData(chunk);
   }
 
@@ -263,6 +277,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
    */
   close(keepAlive: boolean): number {
     if (!this.markClosed()) return this.reader.bufferedLength;
+    stateClosed(this, this.reader.ended);
     // Addresses are not fetched here (two system calls per connection): what
     // was read before close stays cached, the rest reads as null.
     this.kind.closed(this, keepAlive);
@@ -273,6 +288,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** @internal The collection is closing: close without callbacks. */
   closeForCollection(): void {
+    this.closeAborted = true;
     this.close(false);
   }
 }

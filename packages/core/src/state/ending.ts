@@ -60,6 +60,7 @@ export function asyncIoStateAbortAndClose(
   const keepAlive = checkBoolean(o['keepAliveP'], 'options.keepAliveP', false);
   s.whenOutsideCallback(() => {
     if (!s.closed) {
+      s.closeAborted = true;
       s.kind.abortInput(s, null);
       s.kind.abortOutput(s, null);
       s.close(keepAlive);

@@ -32,6 +32,8 @@ export interface WriteOwner extends StateShell {
   readonly handle: unknown;
   /** Flushes what the transport batched in this pass (the collection calls it when the pass ends). */
   flushAfterPass(): void;
+  /** Bytes of completed writes (statistics). */
+  bytesWritten: number;
 }
 
 /** Scratch for `completeOldest`, which uses it synchronously only: one serves every state. */
@@ -158,6 +160,7 @@ export class WriteSide {
     record.errorCallback = null;
     if (!silenced) this.#live--;
     if (error != null && !(this.status instanceof Error)) this.status = error;
+    if (error == null) state.bytesWritten += record.length; // statistics
     // Progress: the next write gets a whole writeTimeout.
     if (this.#live > 0) this.#timer?.refresh();
     if (silenced || state.closed) return;
