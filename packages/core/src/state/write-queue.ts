@@ -87,10 +87,13 @@ export class WriteQueue {
 
   #grow(): void {
     const old = this.#slots;
-    const next: WriteRecord[] = [];
-    for (let i = 0; i < this.#size; i++) next.push(old[(this.#head + i) % old.length] as WriteRecord);
-    const target = Math.max(4, old.length * 2);
-    while (next.length < target) next.push(emptyRecord());
+    // One slot first: most states have one write in flight at a time, and an
+    // idle connection that wrote once keeps its slots. Sized exactly (a
+    // pushed-to array would reserve 17).
+    const target = Math.max(1, old.length * 2);
+    const next = new Array<WriteRecord>(target);
+    for (let i = 0; i < this.#size; i++) next[i] = old[(this.#head + i) % old.length] as WriteRecord;
+    for (let i = this.#size; i < target; i++) next[i] = emptyRecord();
     this.#slots = next;
     this.#head = 0;
   }
