@@ -108,7 +108,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     collection.addMember(this);
   }
 
-  #rareFields(): RareFields {
+  private rareFields(): RareFields {
     return (this.#rare ??= { tls: null, tlsOperation: null, udp: null, acceptedProxyHeader: null, address: null, peerAddress: null });
   }
 
@@ -117,7 +117,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     return this.#rare === null ? null : this.#rare.tls;
   }
   set tls(value: StateTlsInfo | null) {
-    if (value !== null || this.#rare !== null) this.#rareFields().tls = value;
+    if (value !== null || this.#rare !== null) this.rareFields().tls = value;
   }
 
   /** @internal What the TLS module is doing (see TlsOperation). */
@@ -125,7 +125,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     return this.#rare === null ? null : this.#rare.tlsOperation;
   }
   set tlsOperation(value: TlsOperation) {
-    if (value !== null || this.#rare !== null) this.#rareFields().tlsOperation = value;
+    if (value !== null || this.#rare !== null) this.rareFields().tlsOperation = value;
   }
 
   /** @internal Extension slot for the UDP module; null for TCP. */
@@ -133,7 +133,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     return this.#rare === null ? null : this.#rare.udp;
   }
   set udp(value: UdpExtension | null) {
-    if (value !== null || this.#rare !== null) this.#rareFields().udp = value;
+    if (value !== null || this.#rare !== null) this.rareFields().udp = value;
   }
 
   /** @internal The PROXY protocol header; set once by the accept path (see `proxyHeader`). */
@@ -141,7 +141,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     return this.#rare === null ? null : this.#rare.acceptedProxyHeader;
   }
   set acceptedProxyHeader(value: ProxyHeader | null) {
-    if (value !== null || this.#rare !== null) this.#rareFields().acceptedProxyHeader = value;
+    if (value !== null || this.#rare !== null) this.rareFields().acceptedProxyHeader = value;
   }
 
   /** UDP: datagrams dropped so far because the receive queue was full (always 0 on TCP states). */
@@ -198,7 +198,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     const cached = this.#rare === null ? null : this.#rare.address;
     if (cached !== null || this.closed) return cached;
     const address = this.localAddressOfTransport();
-    if (address !== null) this.#rareFields().address = address;
+    if (address !== null) this.rareFields().address = address;
     return address;
   }
 
@@ -214,7 +214,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     const cached = this.#rare === null ? null : this.#rare.peerAddress;
     if (cached !== null || this.closed) return cached;
     const peerAddress = this.peerAddressOfTransport();
-    if (peerAddress !== null) this.#rareFields().peerAddress = peerAddress;
+    if (peerAddress !== null) this.rareFields().peerAddress = peerAddress;
     return peerAddress;
   }
 
