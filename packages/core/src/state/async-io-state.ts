@@ -57,6 +57,15 @@ export interface StateTlsInfo {
   tcp: net.Socket;
 }
 
+/** The fields of a state that most connections never set, kept apart so that an idle plain TCP state is smaller. */
+interface RareFields {
+  tls: StateTlsInfo | null;
+  tlsOperation: TlsOperation;
+  acceptedProxyHeader: ProxyHeader | null;
+  address: SocketAddress | null;
+  peerAddress: SocketAddress | null;
+}
+
 /** One connection (or UDP socket) in a collection. */
 export class AsyncIoState extends StateShell implements StreamSink, PassFlushable, ReadOwner, WriteOwner, CountedState {
   /** @internal The read direction. */
@@ -67,16 +76,8 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   transport: StreamTransport | null = null;
   /** @internal The stream transport's handle of this connection. */
   handle: unknown = null;
-  /** @internal TLS facts while TLS is attached. */
-  tls: StateTlsInfo | null = null;
-  /** @internal What the TLS module is doing (see TlsOperation). */
-  tlsOperation: TlsOperation = null;
   /** @internal The kind-specific part (state-kind.ts): the shared stream part, or a UDP state's own transport. */
   kind: StateKind<StreamParts> = STREAM_KIND;
-  /** @internal The PROXY protocol header; set once by the accept path (see `proxyHeader`). */
-  acceptedProxyHeader: ProxyHeader | null = null;
-  #address: SocketAddress | null = null;
-  #peerAddress: SocketAddress | null = null;
   /** Bytes received so far (plaintext under TLS; stream states only). */
   bytesRead = 0;
   /** Bytes of writes completed so far (plaintext under TLS; stream states only). */
@@ -87,6 +88,8 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   handleCounters: StatsCounters | null = null;
   /** @internal Statistics: closed by an abort, the collection's close or a drain's timeout. */
   closeAborted = false;
+  /** What only some states need (TLS, PROXY header, cached addresses): made on the first write of one of them. */
+  #rare: RareFields | null = null;
 
   /** @internal use the creators (createAsyncIoState, accept, connect, UDP, createStateOnTransport) */
   constructor(collection: WaitStateCollection, object: unknown, settings: StateSettings) {
@@ -94,6 +97,34 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     this.reader = new ReadSide(this);
     collection.addMember(this);
     stateOpened(this);
+  }
+
+  private rareFields(): RareFields {
+    return (this.#rare ??= { tls: null, tlsOperation: null, acceptedProxyHeader: null, address: null, peerAddress: null });
+  }
+
+  /** @internal TLS facts while TLS is attached. */
+  get tls(): StateTlsInfo | null {
+    return this.#rare === null ? null : this.#rare.tls;
+  }
+  set tls(value: StateTlsInfo | null) {
+    if (value !== null || this.#rare !== null) this.rareFields().tls = value;
+  }
+
+  /** @internal What the TLS module is doing (see TlsOperation). */
+  get tlsOperation(): TlsOperation {
+    return this.#rare === null ? null : this.#rare.tlsOperation;
+  }
+  set tlsOperation(value: TlsOperation) {
+    if (value !== null || this.#rare !== null) this.rareFields().tlsOperation = value;
+  }
+
+  /** @internal The PROXY protocol header; set once by the accept path (see `proxyHeader`). */
+  get acceptedProxyHeader(): ProxyHeader | null {
+    return this.#rare === null ? null : this.#rare.acceptedProxyHeader;
+  }
+  set acceptedProxyHeader(value: ProxyHeader | null) {
+    if (value !== null || this.#rare !== null) this.rareFields().acceptedProxyHeader = value;
   }
 
   /** UDP: datagrams dropped so far because the receive queue was full (always 0 on TCP states). */
@@ -148,8 +179,11 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
    * addresses at every close would cost two system calls per connection).
    */
   get address(): SocketAddress | null {
-    if (this.#address === null && !this.closed) this.#address = this.kind.localAddress(this);
-    return this.#address;
+    const cached = this.#rare === null ? null : this.#rare.address;
+    if (cached !== null || this.closed) return cached;
+    const address = this.kind.localAddress(this);
+    if (address !== null) this.rareFields().address = address;
+    return address;
   }
 
   /**
@@ -161,8 +195,11 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     // Behind a trusted proxy the client is the header's source (the socket's peer is the proxy).
     const proxied = this.acceptedProxyHeader?.source;
     if (proxied !== undefined && proxied !== null) return proxied;
-    if (this.#peerAddress === null && !this.closed) this.#peerAddress = this.kind.peerAddress(this);
-    return this.#peerAddress;
+    const cached = this.#rare === null ? null : this.#rare.peerAddress;
+    if (cached !== null || this.closed) return cached;
+    const peerAddress = this.kind.peerAddress(this);
+    if (peerAddress !== null) this.rareFields().peerAddress = peerAddress;
+    return peerAddress;
   }
 
   /** The PROXY protocol header the connection started with (accept option `proxyProtocol`); `null` on states made without it. */
@@ -187,7 +224,8 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** @internal True while plain I/O must wait for TLS: an operation of the TLS module runs, or a `'both'` attachment waits for its handshake. */
   get sslBusy(): boolean {
-    return this.tlsOperation !== null || (this.tls !== null && this.tls.socket === null);
+    const rare = this.#rare;
+    return rare !== null && (rare.tlsOperation !== null || (rare.tls !== null && rare.tls.socket === null));
   }
 
   /** @internal The Node socket under the state (a TLSSocket while TLS is attached), or null (UDP, other transports, detached). */
@@ -202,8 +240,8 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     this.transport = transport;
     this.handle = handle;
     transport.attach(handle, this);
-    this.#address = null;
-    this.#peerAddress = null;
+    const rare = this.#rare;
+    if (rare !== null) rare.address = rare.peerAddress = null;
   }
 
   /**

@@ -168,7 +168,7 @@ export class WriteSide {
   }
 
   /** The oldest write whose callback is still to come, or null. */
-  #firstLive(): WriteRecord | null {
+  private firstLive(): WriteRecord | null {
     let first: WriteRecord | null = null;
     if (this.#live > 0) {
       this.#queue.forEach((record) => {
@@ -181,7 +181,7 @@ export class WriteSide {
   /** @internal The write timer fired: the oldest live write has made no progress for writeTimeout. */
   onTimer(): void {
     const state = this.#state;
-    const head = this.#firstLive();
+    const head = this.firstLive();
     if (head === null || state.closed) return;
     this.status = 'timeout';
     head.silenced = true;
@@ -216,7 +216,7 @@ export class WriteSide {
    * `(state, null, null)`.
    */
   abort(abortCallback: AnyCallback | null): void {
-    const buffer = this.#firstLive()?.buffer ?? null;
+    const buffer = this.firstLive()?.buffer ?? null;
     this.#queue.forEach((record) => {
       record.silenced = true;
     });
