@@ -64,6 +64,8 @@ interface RareFields {
   acceptedProxyHeader: ProxyHeader | null;
   address: SocketAddress | null;
   peerAddress: SocketAddress | null;
+  /** Layers over the callback API (promises, streams) told once when the state closes. */
+  closeListeners: (() => void)[] | null;
 }
 
 /** One connection (or UDP socket) in a collection. */
@@ -100,7 +102,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   }
 
   private rareFields(): RareFields {
-    return (this.#rare ??= { tls: null, tlsOperation: null, acceptedProxyHeader: null, address: null, peerAddress: null });
+    return (this.#rare ??= { tls: null, tlsOperation: null, acceptedProxyHeader: null, address: null, peerAddress: null, closeListeners: null });
   }
 
   /** @internal TLS facts while TLS is attached. */
@@ -321,7 +323,25 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     this.kind.closed(this, keepAlive);
     if (log.enabled) log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.reader.bufferedLength);
     this.notifyClosed();
+    const listeners = this.#rare === null ? null : this.#rare.closeListeners;
+    if (listeners !== null) {
+      (this.#rare as RareFields).closeListeners = null;
+      for (const listener of listeners) listener();
+    }
     return this.reader.bufferedLength;
+  }
+
+  /**
+   * @internal Runs `listener` once when the state closes (at once when it is
+   * closed): for layers over the callback API whose pending operations would
+   * otherwise never hear of a close (a closed state calls nothing back).
+   */
+  whenClosed(listener: () => void): void {
+    if (this.closed) {
+      listener();
+      return;
+    }
+    (this.rareFields().closeListeners ??= []).push(listener);
   }
 
   /** @internal The collection is closing: close without callbacks. */
