@@ -80,12 +80,3 @@ export function nativeLoop(): NativeLoop | null {
   return theLoop;
 }
 
-export { NativeStreamTransport } from './native-stream-transport.js';
-export {
-  SEAM_WRITE_DONE,
-  SEAM_WRITE_PENDING,
-  type SeamSocketAddress,
-  type SeamStreamSink,
-  type SeamStreamTransport,
-  type SeamWriteOutcome,
-} from './stream-seam.js';
