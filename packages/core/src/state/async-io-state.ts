@@ -315,8 +315,11 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
       // Handed back as it is: Node.js cannot take TLS off a socket
       // synchronously, so a TLS session stays up and `state.ssl` still gives
       // it (asyncIoStateDetachSsl first for plain text).
-      if (keepAlive) transport.release(handle);
-      else transport.destroy(handle);
+      if (keepAlive) {
+        const socket = transport.release(handle);
+        // A state on another transport (native) wraps its handle: from now on the program gets the socket.
+        if (this.object === handle && transport !== nodeStreamTransport) this.object = socket;
+      } else transport.destroy(handle);
     }
     this.udp?.close(keepAlive);
     if (!keepAlive) this.tls = null;

@@ -19,9 +19,21 @@
  *   shut too (where Node would destroy the socket and emit 'close').
  */
 import net from 'node:net';
+import { getSystemErrorName } from 'node:util';
 // Types only: core loads @commio/native at run time only when it is asked for (native-loader.ts).
 import type { NativeAddress, NativeLoop, NativeSocketSink } from '@commio/native';
 import { WRITE_DONE, WRITE_PENDING, type SocketAddress, type StreamSink, type StreamTransport, type WriteOutcome } from './stream-transport.js';
+
+/** A refused write's error, shaped like Node's own (`code` such as `EPIPE`, `errno` negative). */
+function writeError(errno: number): NodeJS.ErrnoException {
+  let code: string;
+  try {
+    code = getSystemErrorName(errno);
+  } catch {
+    code = `E${-errno}`;
+  }
+  return Object.assign(new Error(`write ${code}`), { code, errno, syscall: 'write' });
+}
 
 function socketAddress(address: NativeAddress | null): SocketAddress | null {
   if (address === null) return null;
@@ -107,8 +119,8 @@ export class NativeStreamTransport implements StreamTransport<number> {
 
   setReading(handle: number, on: boolean): void {
     this.wantReading[handle] = on;
-    if (on && this.inputShut[handle] !== true) this.setNativeReading(handle, true);
-    // Off is lazy: the addon is told only if bytes arrive while the state does not want them.
+    // Off at once: the state turns reading off only at its read-ahead bound, which must hold to one read.
+    if (!on || this.inputShut[handle] !== true) this.setNativeReading(handle, on);
   }
 
   write(handle: number, chunk: Uint8Array, inPass: boolean): WriteOutcome {
@@ -120,7 +132,7 @@ export class NativeStreamTransport implements StreamTransport<number> {
     if (result > 0) return WRITE_DONE;
     if (result < 0) {
       const generation = this.generation[handle] ?? 0;
-      const error = Object.assign(new Error(`write ${result}`), { errno: result });
+      const error = writeError(result);
       this.later(handle, generation, (s) => s.written(error));
       this.scheduleDeferred();
     }
