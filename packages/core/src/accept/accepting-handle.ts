@@ -111,7 +111,10 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
     return this.#setup?.signal ?? AbortSignal.abort(new CollectionClosedError(`${String(this)} is closed`));
   }
 
-  /** @internal The listeners are bound: the handle owns them from now on (closes them if it closed meanwhile). */
+  /**
+   * @internal The listeners are bound: the handle owns them from now on (closes them if it closed meanwhile).
+   * @param listeners - Node or native listening sockets.
+   */
   adopt(listeners: AcceptListener[]): void {
     if (this.#closed) {
       for (const listener of listeners) listener.close();
