@@ -5,7 +5,7 @@
  */
 import type net from 'node:net';
 
-/** @internal One listening socket of an accepting handle. */
+/** One listening socket of an accepting handle. */
 export interface AcceptListener {
   /** Its `net.Server`, or null when it has none (a native listener). */
   readonly server: net.Server | null;
