@@ -10,6 +10,7 @@ import net from 'node:net';
 import {
   acceptTcpConnectionsCreatingAsyncIoStates,
   asyncIoStateAbort,
+  asyncIoStateAttachSsl,
   asyncIoStateReadBuffer,
   asyncIoStateShutdown,
   asyncIoStateWriteBuffer,
@@ -105,6 +106,19 @@ nativeOnly('connect on the native transport: write, shutdown output, EOF reaches
   t.is((await got).toString(), '12345');
   t.true(asyncIoStateShutdown(state, 'output'));
   await ended;
+});
+
+nativeOnly('STARTTLS (asyncIoStateAttachSsl) on a native state is ERR_COMMIO_UNSUPPORTED', async (t) => {
+  const c = withCollection(t);
+  const server = net.createServer((s) => s.resume());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const port = (server.address() as net.AddressInfo).port;
+  const connected = deferred<AsyncIoState>();
+  const state = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, (s, f) => (f === null ? connected.resolve(s) : connected.reject(f)), { transport: 'native' });
+  t.teardown(() => closeAsyncIoState(state));
+  await connected.promise;
+  t.throws(() => asyncIoStateAttachSsl(state, () => t.fail('refused: no callback'), { sslCtx: true, sslSide: 'client' }), { code: 'ERR_COMMIO_UNSUPPORTED' });
 });
 
 nativeOnly('abort of a waiting read, then close, on the native transport: the abort callback runs, the peer sees EOF', async (t) => {
