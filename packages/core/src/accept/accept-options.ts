@@ -23,7 +23,7 @@ import type { AcceptSettings, ListenSource } from './accept-settings.js';
 import type { Ipv6Choice } from './listen-targets.js';
 import { resolveProxySettings, type ProxyProtocolOptions } from '../proxy/proxy-options.js';
 import type { AcceptingHandle } from './accepting-handle.js';
-import { checkTransport, type TransportChoice } from '../transports/native-loader.js';
+import { checkTransport, type TransportChoice } from '../transports/native-status.js';
 
 export type { Ipv6Choice } from './listen-targets.js';
 export type { AcceptSettings, ListenSource } from './accept-settings.js';

@@ -4,7 +4,7 @@ import type { CheckedOptions } from '../options/validate.js';
 import type { StateSettings } from '../state/async-io-state.js';
 import type { Ipv6Choice } from './listen-targets.js';
 import type { ProxySettings } from '../proxy/proxy-options.js';
-import type { TransportChoice } from '../transports/native-loader.js';
+import type { TransportChoice } from '../transports/native-status.js';
 
 /** What to listen on: a port commio binds, or a socket to adopt. */
 export type ListenSource =

@@ -25,7 +25,7 @@ import { LookupFailure, planTargets, planWithoutLookup, type ListenTarget } from
 import { retryWhileInUse } from './listen-with-retry.js';
 import { serverHandle, startAccepting } from './native-listen.js';
 import { noteAcceptingHandle } from '../workers/worker-side.js';
-import { nativeDriver } from '../transports/native-loader.js';
+import { nativeDriver } from '../transports/native-driver.js';
 import { acceptNativeConnection, openNativeListeners } from './native-accept.js';
 import type { AcceptListener } from './accept-listener.js';
 

@@ -15,7 +15,7 @@ import { retryWhileInUse } from './listen-with-retry.js';
 import { NativeListener } from './native-listener.js';
 import { BindFailedError } from '../errors.js';
 import { stateOnTransport } from '../state/create-state.js';
-import type { NativeDriver } from '../transports/native-loader.js';
+import type { NativeDriver } from '../transports/native-driver.js';
 
 const log = logger('accept');
 

@@ -11,7 +11,7 @@ import { nextBackoffMs } from './accept-backoff.js';
 import type { AcceptListener } from './accept-listener.js';
 import { descriptorAvailable } from './descriptor-pressure.js';
 import { HOLD_BACKOFF, HOLD_SETUP } from './listener.js';
-import type { NativeDriver } from '../transports/native-loader.js';
+import type { NativeDriver } from '../transports/native-driver.js';
 
 const log = logger('accept');
 

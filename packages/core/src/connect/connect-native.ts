@@ -11,7 +11,7 @@ import type { WaitStateCollection } from '../collection/wait-state-collection.js
 import { secondsToMs } from '../options/validate.js';
 import type { AsyncIoState, StateSettings } from '../state/async-io-state.js';
 import { stateOnTransport } from '../state/create-state.js';
-import type { NativeDriver } from '../transports/native-loader.js';
+import type { NativeDriver } from '../transports/native-driver.js';
 import { deliverConnectResult, type ConnectCallback } from './connect-result.js';
 
 const log = logger('connect');

@@ -20,7 +20,7 @@
  */
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-// Types only: core loads @commio/native at run time only when it is asked for (native-loader.ts).
+// Types only: core loads @commio/native at run time only when it is asked for (native-driver.ts).
 import type { NativeAddress, NativeLoop, NativeSocketSink } from '@commio/native';
 import { WRITE_DONE, WRITE_PENDING, type SocketAddress, type StreamSink, type StreamTransport, type WriteOutcome } from './stream-transport.js';
 

@@ -3,27 +3,16 @@
  * core, loaded the first time a state or listener asks for
  * `transport: 'native'` (never at import, so core works without it). When
  * it is missing or its addon is unavailable, callers fall back to the Node
- * transport; `nativeTransportStatus()` and `DEBUG=commio:transport` say why.
+ * transport; `nativeTransportStatus()` (native-status.ts) and
+ * `DEBUG=commio:transport` say why. Kept apart from native-status.ts so that
+ * core's public declarations never name `@commio/native`'s types.
  */
 import { createRequire } from 'node:module';
 import type * as NativePackage from '@commio/native';
 import { logger } from '../debug.js';
-import { UnsupportedError } from '../errors.js';
-import { checkKeyword } from '../options/validate.js';
 import { NativeStreamTransport } from './native-stream-transport.js';
 
 const log = logger('transport');
-
-/** The stream transport a state or listener asks for: Node's sockets, or the `@commio/native` addon. */
-export type TransportChoice = 'node' | 'native';
-
-/** Whether the native transport can be used in this process, and if not, why. */
-export interface NativeTransportStatus {
-  /** True when `transport: 'native'` really runs on the addon. */
-  readonly available: boolean;
-  /** Why it cannot (package not installed, not Linux, addon not built, ...), or null when available. */
-  readonly reason: string | null;
-}
 
 /** @internal The loaded addon's loop and its stream driver. */
 export interface NativeDriver {
@@ -61,20 +50,7 @@ export function nativeDriver(): NativeDriver | null {
   return driver;
 }
 
-/**
- * Whether `transport: 'native'` would run on the native addon in this
- * process (loading `@commio/native` to find out, once). When `available`
- * is false, states and listeners that ask for it use the Node transport,
- * and `reason` says why. Never throws.
- */
-export function nativeTransportStatus(): NativeTransportStatus {
-  const loaded = nativeDriver();
-  return { available: loaded !== null, reason: loaded === null ? unavailableReason : null };
-}
-
-/** @internal Checks the `transport` option (default `'node'`); `'native'` with TLS is refused. */
-export function checkTransport(value: unknown, argument: string, withTls: boolean): TransportChoice {
-  const choice = checkKeyword<TransportChoice>(value, argument, ['node', 'native'], 'node');
-  if (choice === 'native' && withTls) throw new UnsupportedError(`${argument} 'native' is plain TCP only: TLS (sslCtx) needs the Node transport`);
-  return choice;
+/** @internal Why the native transport is unavailable (after `nativeDriver()` returned null), else null. */
+export function nativeUnavailable(): string | null {
+  return unavailableReason;
 }
