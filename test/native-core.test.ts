@@ -6,7 +6,9 @@
  * read, read-with-checking and write with COMMIO_TEST_TRANSPORT=native.
  */
 import test from 'ava';
+import { execFile } from 'node:child_process';
 import net from 'node:net';
+import { promisify } from 'node:util';
 import {
   acceptTcpConnectionsCreatingAsyncIoStates,
   asyncIoStateAbort,
@@ -154,7 +156,7 @@ nativeOnly('a refused native connect closes the state before the callback gets t
   const outcome = deferred<{ state: AsyncIoState; failure: Error | null; closed: boolean }>();
   createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, (state, failure) => outcome.resolve({ state, failure, closed: state.closed }), { transport: 'native' });
   const { failure, closed } = await outcome.promise;
-  t.is((failure)?.code, 'ECONNREFUSED');
+  t.is(failure === null ? null : (failure as NodeJS.ErrnoException).code, 'ECONNREFUSED');
   t.true(closed);
 });
 
@@ -171,4 +173,16 @@ test('transport is checked: other values are ERR_COMMIO_INVALID_ARGUMENT, native
   });
   await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, cb, { transport: 'native', createState: false }), { code: 'ERR_COMMIO_UNSUPPORTED' });
   t.throws(() => createAsyncIoStateAndConnectedTcpSocket(c, 'localhost', 1, cb, { transport: 'native' }), { code: 'ERR_COMMIO_UNSUPPORTED' });
+});
+
+test('without the addon, transport native runs on the Node transport and nativeTransportStatus says why', async (t) => {
+  const { stdout: output } = await promisify(execFile)(process.execPath, ['--import=tsx', '--conditions=commio-source', 'test/helpers/native-fallback-child.ts'], {
+    env: { ...process.env, COMMIO_NATIVE_PATH: '/nonexistent/commio_native.node' },
+    timeout: 30_000,
+  });
+  const result = JSON.parse(output.trim()) as { status: { available: boolean; reason: string | null }; echoed: string; onNodeServer: boolean };
+  t.false(result.status.available);
+  t.regex(result.status.reason ?? '', /nonexistent/);
+  t.is(result.echoed, 'still served');
+  t.true(result.onNodeServer);
 });
