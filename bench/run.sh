@@ -10,6 +10,7 @@
 # Environment:
 #   BENCH_SCENARIOS  plain scenarios (default pp64-c1,pp64-c50,pp64-c500,stream16k,connect)
 #   BENCH_TLS=1      also run the TLS servers and the tls-* scenarios (needs TLS in the core)
+#   BENCH_README=0   skip bench/echo-readme.ts (the README's echo, Nagle on like node-net)
 #   BENCH_MEMORY=0   skip the memory / scale driver
 #   BENCH_MEMORY_ARGS  arguments for bench/dist/idle-memory.js (default: its own)
 #   BENCH_OUT        directory for raw results (default bench/results)
@@ -47,12 +48,15 @@ servers=(
   --server "$NODE $DIST/echo-checking.js {port}" --name commio-checking
   --server "$NODE $DIST/echo-read-buffer.js {port}" --name commio-read-buffer
 )
+# The echo exactly as the README teaches, with Nagle on like the node-net anchor (bench/echo-readme.ts).
+[ "${BENCH_README:-1}" = 0 ] || servers+=(--server "$NODE $DIST/echo-readme.js {port}" --name commio-readme)
 if [ "${BENCH_TLS:-0}" = 1 ]; then
   SCENARIOS="$SCENARIOS,tls-pp64-c50,tls-stream16k,tls-handshake"
   servers+=(
     --tls-server "$NODE $DIST/echo-checking.js --tls {cert} {key} {port}" --name commio-checking-tls
     --tls-server "$NODE $DIST/echo-read-buffer.js --tls {cert} {key} {port}" --name commio-read-buffer-tls
   )
+  [ "${BENCH_README:-1}" = 0 ] || servers+=(--tls-server "$NODE $DIST/echo-readme.js --tls {cert} {key} {port}" --name commio-readme-tls)
 fi
 
 status=0

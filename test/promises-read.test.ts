@@ -250,3 +250,12 @@ test('an abort after the read completed still resolves with the data', async (t)
   t.is(await reading, 4);
   t.is(buffer.toString(), 'done');
 });
+
+test('promises pending on a state that other code closes reject with StateClosedError', async (t) => {
+  const { state } = await statePair(t);
+  const reading = readBuffer(state, Buffer.alloc(4));
+  closeAsyncIoState(state);
+  await t.throwsAsync(reading, { instanceOf: StateClosedError });
+  // Started after the close: refused at once, as misuse.
+  await t.throwsAsync(readUntil(state, '\n'), { instanceOf: StateClosedError });
+});

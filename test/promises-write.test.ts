@@ -45,9 +45,10 @@ test('write misuse rejects with the typed error; without queueOutput a second wr
   const first = write(state, Buffer.alloc(LARGE));
   await t.throwsAsync(write(state, Buffer.alloc(1)), { instanceOf: OperationInProgressError });
   closeAsyncIoState(state);
+  // Closed under it: a closed state never calls back, so the promise layer rejects it.
+  await t.throwsAsync(first, { instanceOf: StateClosedError });
   await t.throwsAsync(write(state, Buffer.alloc(1)), { instanceOf: StateClosedError });
   await t.throwsAsync(shutdown(state, 'output'), { instanceOf: StateClosedError });
-  void first; // closed under it: a closed state never calls back
 });
 
 test('a signal aborts every write in flight on the state, each rejecting with its reason', async (t) => {

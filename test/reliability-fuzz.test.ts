@@ -339,6 +339,9 @@ const SPECS: Record<string, Spec> = {
   // drain (a fresh handle or collection: draining the shared ones would end the other runs)
   drainAcceptingHandle: { args: fc.tuple(slot(oneOf(Live.FreshHandle)), options({ timeout: seconds })) },
   drainWaitStateCollection: { args: fc.tuple(slot(oneOf(Live.Run)), options({ timeout: seconds })) },
+  // statistics: plain snapshots, read-only
+  acceptingHandleStats: handleReaderSpec,
+  waitStateCollectionStats: { args: fc.tuple(slot(oneOf(Live.Collection, Live.Made, Live.Run))) },
   // worker processes: `main` never exists, so no process is ever started; every other option is fuzzed
   startWorkerProcesses: {
     args: fc.tuple(

@@ -13,11 +13,14 @@ import {
   asyncIoStateWriteStatus,
   asyncIoStateShutdown,
   closeAsyncIoState,
+  makeWaitStateCollection,
+  callWaitStateCollection,
+  createAsyncIoState,
   type AsyncIoState,
   type IoStatus,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, readBytes, statePair, withCollection } from './helpers/fixtures.js';
+import { deferred, rawClient, rawServer, readBytes, statePair, withCollection } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -258,4 +261,27 @@ test('a write on a state of a stopped collection throws ERR_COMMIO_STATE_CLOSED'
   waitStateCollectionStopLoop(c);
   t.true(state.closed);
   t.throws(() => asyncIoStateWriteBuffer(state, Buffer.from('x'), () => {}), { code: 'ERR_COMMIO_STATE_CLOSED' });
+});
+
+test('writes the kernel took stay successful when the connection closes before their completions run', async (t) => {
+  // A collection no loop drives: completions wait in it until the test runs them,
+  // as they do on a busy machine when the peer's close arrives first.
+  const collection = makeWaitStateCollection();
+  const { port, sockets } = await rawServer(t, (peer) => {
+    peer.resume();
+    peer.on('end', () => peer.end());
+  });
+  const socket = await rawClient(t, port);
+  const state = createAsyncIoState(collection, socket, { queueOutput: true });
+  t.teardown(() => closeAsyncIoState(state));
+  const results: IoStatus[] = [];
+  for (let i = 0; i < 3; i++) asyncIoStateWriteBuffer(state, Buffer.from('hi'), (s) => results.push(s.writeStatus));
+  asyncIoStateShutdown(state, 'output');
+  // The peer reads everything, answers our FIN with its own, and the socket closes.
+  await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  t.is(sockets.length, 1);
+  t.deepEqual(results, [], 'no completion ran yet');
+  callWaitStateCollection(collection);
+  t.deepEqual(results, [null, null, null]);
+  t.is(state.writeStatus, null, 'bytes the kernel took are not reported lost');
 });

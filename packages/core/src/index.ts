@@ -152,3 +152,7 @@ export { asyncIoStateToDuplex } from './streams/duplex.js';
 export { asyncIoStateToWebStreams } from './streams/web-streams.js';
 export type { AsyncIoStateWebStreams } from './streams/web-streams.js';
 export { ReadTimeoutError, WriteTimeoutError } from './errors.js';
+
+// statistics
+export { acceptingHandleStats, waitStateCollectionStats } from './stats/snapshots.js';
+export type { ClosedCounts, CloseReason, ConnectionStats } from './stats/snapshots.js';

@@ -15,6 +15,8 @@ import { ConnectionLimit, type LimitedAcceptor } from './connection-limit.js';
 import { OpenConnections } from './open-connections.js';
 import { HOLD_FULL, HOLD_SETUP, type Listener, type ListenerOwner } from './listener.js';
 import type { AcceptListener } from './accept-listener.js';
+import { collectionCounters } from '../stats/stats-counters.js';
+import { acceptFailed, acceptsPaused } from '../stats/accept-events.js';
 
 const log = logger('accept');
 
@@ -62,7 +64,7 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
     this.name = settings.handleName;
     this.userInfo = settings.userInfo;
     this.limit = settings.maxConnections === null ? null : new ConnectionLimit(settings.maxConnections, this);
-    this.connections = new OpenConnections(this.limit);
+    this.connections = new OpenConnections(this.limit, collectionCounters(collection));
   }
 
   toString(): string {
@@ -152,7 +154,18 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
 
   /** @internal LimitedAcceptor */
   limitReached(): void {
+    acceptsPaused(this.connections, 'maxConnections');
     for (const listener of this.#listeners) listener.hold(HOLD_FULL);
+  }
+
+  /** @internal ListenerOwner: `listener` stopped accepting for want of descriptors (every listener is told: the first one counts). */
+  descriptorsExhausted(listener: Listener): void {
+    if (listener === this.#listeners[0]) acceptsPaused(this.connections, 'descriptors');
+  }
+
+  /** @internal ListenerOwner: accepting failed on `listener`. */
+  acceptFailed(_listener: Listener, error: Error): void {
+    acceptFailed(this, error);
   }
 
   /** @internal LimitedAcceptor */
@@ -204,7 +217,7 @@ export function closeAcceptingHandle(handle: AcceptingHandle, callback?: ((colle
   const h = checkHandle(handle);
   const cb = callback === undefined || callback === null ? null : checkFunction<(collection: WaitStateCollection) => void>(callback, 'callback');
   h.close();
-  if (cb !== null) h.home.post(h, deliverClosed, h.home, cb, undefined, undefined);
+  if (cb !== null) h.home.post(h, deliverClosed, h.home, cb);
 }
 
 /** `handle.collection`: the collection, `null` once closed. */

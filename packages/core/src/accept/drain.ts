@@ -37,7 +37,10 @@ export function checkDrainOptions(options: unknown): number {
 
 /** @internal Closes a state or a raw socket that did not finish in time. */
 export function forceClose(connection: AsyncIoState | net.Socket): void {
-  if ('collection' in connection) connection.close(false);
+  if ('collection' in connection) {
+    connection.closeAborted = true;
+    connection.close(false);
+  }
   else connection.destroy();
 }
 
@@ -61,7 +64,7 @@ export function drainHandle(handle: AcceptingHandle, timeoutMs: number): Promise
     connections.abandonHeaders();
     const callback = handle.settings.drainCallback;
     const collection = handle.home;
-    if (callback !== null && collection.alive) collection.dispatch(handle, runDrainCallback, handle, callback, undefined, undefined);
+    if (callback !== null && collection.alive) collection.dispatch(handle, runDrainCallback, handle, callback);
     let finished = 0;
     let timer: NodeJS.Timeout | null = null;
     const done = (forced: number): void => {

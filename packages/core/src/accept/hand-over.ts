@@ -9,6 +9,7 @@ import type net from 'node:net';
 import { logger } from '../debug.js';
 import { AsyncIoState } from '../state/async-io-state.js';
 import { adoptTcpSocket } from '../state/create-state.js';
+import { runStateCallback } from '../state/state-shell.js';
 import type { CollectionMember } from '../collection/wait-state-collection.js';
 import type { AcceptingHandle } from './accepting-handle.js';
 import { acceptTlsOf } from './accept-tls.js';
@@ -16,6 +17,7 @@ import type { ProxyHeader } from '../proxy/proxy-header.js';
 import { readProxyHeader, type ProxyHeaderRead } from '../proxy/proxy-reader.js';
 import type { ProxySettings } from '../proxy/proxy-options.js';
 import type { ProxyProtocolError } from '../errors.js';
+import { proxyHeaderRefused } from '../stats/accept-events.js';
 
 const log = logger('accept');
 
@@ -32,16 +34,15 @@ class PendingSocket implements CollectionMember {
   }
 }
 
+/** The connection function, run as a callback of the new state. */
+function callConnectionFunction(connection: AsyncIoState, handle: AcceptingHandle): void {
+  handle.connectionFunction(handle, connection);
+}
+
 function runConnectionFunction(handle: AcceptingHandle, connection: AsyncIoState | PendingSocket): void {
   if (connection instanceof AsyncIoState) {
-    // Closed meanwhile (its collection was closed): nothing to hand over.
-    if (connection.closed) return;
-    connection.enterCallback();
-    try {
-      handle.connectionFunction(handle, connection);
-    } finally {
-      connection.leaveCallback();
-    }
+    // Not if closed meanwhile (its collection was closed): nothing to hand over.
+    runStateCallback(connection, callConnectionFunction, handle);
     return;
   }
   handle.home.removeMember(connection);
@@ -56,12 +57,12 @@ function runConnectionFunction(handle: AcceptingHandle, connection: AsyncIoState
 export function deliverConnection(handle: AcceptingHandle, connection: AsyncIoState | net.Socket): void {
   const collection = handle.home;
   if (connection instanceof AsyncIoState) {
-    collection.dispatch(handle, runConnectionFunction, handle, connection, undefined, undefined);
+    collection.dispatch(handle, runConnectionFunction, handle, connection);
     return;
   }
   const pending = new PendingSocket(connection);
   collection.addMember(pending);
-  collection.dispatch(handle, runConnectionFunction, handle, pending, undefined, undefined);
+  collection.dispatch(handle, runConnectionFunction, handle, pending);
 }
 
 /** An accepted socket arrived (the handle is open and set up): make the connection and deliver it. */
@@ -134,6 +135,7 @@ function raiseProxyError(_handle: AcceptingHandle, _unused: null, error: Error):
 
 function reportProxyError(handle: AcceptingHandle, proxy: ProxySettings, error: ProxyProtocolError): void {
   if (log.enabled) log('%s: %s', handle, error.message);
+  proxyHeaderRefused(handle, error);
   const callback = proxy.errorCallback;
   if (callback !== null) handle.home.dispatch(handle, deliverProxyError, handle, callback, error, undefined);
   else handle.home.dispatch(handle, raiseProxyError, handle, null, error, undefined);

@@ -47,6 +47,10 @@ export const HOLD_NO_DESCRIPTOR = 8;
 export interface ListenerOwner {
   /** A connection was accepted on `listener`. */
   accepted(listener: Listener, socket: net.Socket): void;
+  /** `listener` stopped accepting for want of file descriptors (statistics). */
+  descriptorsExhausted(listener: Listener): void;
+  /** Accepting failed on `listener` (statistics). */
+  acceptFailed(listener: Listener, error: Error): void;
 }
 
 const kListener = Symbol('commio.listener');
@@ -152,6 +156,7 @@ export class Listener implements DescriptorWatcher {
 
   /** @internal DescriptorWatcher */
   descriptorsExhausted(): void {
+    this.#owner.descriptorsExhausted(this);
     this.hold(HOLD_NO_DESCRIPTOR);
   }
 
@@ -163,6 +168,7 @@ export class Listener implements DescriptorWatcher {
   /** @internal Accepting failed (reported by libuv before 1.45): back off. */
   onAcceptError(error: Error): void {
     if (this.#closed) return;
+    this.#owner.acceptFailed(this, error);
     const code = errorCode(error) ?? error.message;
     if (!this.pausable) {
       log('%s: accept failed (%s); this socket cannot be paused', this.where, code);

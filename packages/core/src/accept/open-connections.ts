@@ -7,6 +7,8 @@
 import type net from 'node:net';
 import type { AsyncIoState } from '../state/async-io-state.js';
 import type { ConnectionLimit } from './connection-limit.js';
+import { StatsCounters } from '../stats/stats-counters.js';
+import { connectionAccepted } from '../stats/accept-events.js';
 
 /** Something that wants to hear when one of the handle's connections closes (a drain). */
 export interface ClosingWatcher {
@@ -36,9 +38,14 @@ export class OpenConnections {
   readonly #headers = new Set<HeaderPhase>();
   /** Told of every close (set while a drain waits). */
   watcher: ClosingWatcher | null = null;
+  /** The handle's statistics (stats/). */
+  readonly counters = new StatsCounters();
+  /** The statistics of the handle's collection. */
+  readonly collectionCounters: StatsCounters;
 
-  constructor(limit: ConnectionLimit | null) {
+  constructor(limit: ConnectionLimit | null, collectionCounters: StatsCounters) {
     this.#limit = limit;
+    this.collectionCounters = collectionCounters;
   }
 
   /** States and raw sockets open now (connections still in their PROXY header phase not included). */
@@ -80,6 +87,8 @@ export class OpenConnections {
   /** A state was made for an accepted connection (`counted`: it was counted in its header phase already). */
   trackState(state: AsyncIoState, counted = false): void {
     state.closeObserver = this;
+    state.handleCounters = this.counters;
+    connectionAccepted(this);
     this.#states.add(state);
     if (!counted) this.#limit?.connectionOpened();
   }
@@ -88,6 +97,7 @@ export class OpenConnections {
   trackSocket(socket: net.Socket): void {
     (socket as SocketWithOpen)[kOpen] = this;
     socket.once('close', onRawSocketClose);
+    connectionAccepted(this);
     this.#sockets.add(socket);
     this.#limit?.connectionOpened();
   }
@@ -101,6 +111,7 @@ export class OpenConnections {
   /** @internal A tracked raw socket closed. */
   socketClosed(socket: net.Socket): void {
     if (!this.#sockets.delete(socket)) return;
+    this.counters.open--;
     this.#closed();
   }
 

@@ -150,7 +150,7 @@ export class WaitStateCollection {
    * coming from Node), otherwise queued behind the pending work. Never use it
    * from inside the call that starts an operation: use `post`.
    */
-  dispatch<A, B, C, D>(owner: WorkOwner, fn: (a: A, b: B, c: C, d: D) => void, a: A, b: B, c: C, d: D): void {
+  dispatch<A, B, C = undefined, D = undefined>(owner: WorkOwner, fn: (a: A, b: B, c: C, d: D) => void, a: A, b: B, c?: C, d?: D): void {
     if (this.#looping && callbackDepth === 0 && this.#queue.size === 0) {
       this.#invoke(owner, fn, a, b, c, d);
       this.#endPass();
@@ -159,8 +159,8 @@ export class WaitStateCollection {
     this.post(owner, fn, a, b, c, d);
   }
 
-  /** @internal Queues `fn(a, b, c, d)` as a callback of `owner`; always runs later. */
-  post<A, B, C, D>(owner: WorkOwner, fn: (a: A, b: B, c: C, d: D) => void, a: A, b: B, c: C, d: D): void {
+  /** @internal Queues `fn(a, b, c, d)` as a callback of `owner`; always runs later. `c` and `d` may be left out when `fn` takes fewer. */
+  post<A, B, C = undefined, D = undefined>(owner: WorkOwner, fn: (a: A, b: B, c: C, d: D) => void, a: A, b: B, c?: C, d?: D): void {
     if (this.#dead) return;
     this.#queue.push(owner, fn, a, b, c, d);
     if (this.#looping) this.#scheduleDrain();
@@ -380,7 +380,7 @@ export function applyInWaitStateCollectionProcess<Args extends unknown[]>(
   const c = checkCollection(collection);
   checkFunction(fn, 'fn');
   c.assertAlive();
-  c.post(null, applyWork, fn as (...a: unknown[]) => void, args, undefined, undefined);
+  c.post(null, applyWork, fn as (...a: unknown[]) => void, args);
 }
 
 function applyWork(fn: (...a: unknown[]) => void, args: unknown[]): void {

@@ -52,7 +52,7 @@ export function connectNative(c: WaitStateCollection, driver: NativeDriver, plan
       if (log.enabled) log('%s: connecting to %s:%d (native) failed: %s', state, host, port, failure.message);
       state.close(false);
     } else if (log.enabled) log('%s: connected to %s:%d (native)', state, host, port);
-    c.dispatch(state, deliverConnectResult, state, cb, failure, undefined);
+    deliverConnectResult(state, cb, failure);
   };
   driver.transport.awaitConnect(id, settle);
   if (connectTimeout !== null && connectTimeout > 0) {

@@ -131,7 +131,7 @@ export function createAsyncIoStateAndConnectedTcpSocket(
     if (failure !== null) {
       if (log.enabled) log('%s: connecting to %s:%d failed: %s', state, host, port, failure.message);
       state.close(false);
-      c.dispatch(state, deliverConnectResult, state, cb, failure, undefined);
+      deliverConnectResult(state, cb, failure);
       return;
     }
     if (log.enabled) log('%s: connected to %s:%d', state, host, port);
@@ -139,11 +139,11 @@ export function createAsyncIoStateAndConnectedTcpSocket(
       // The callback waits for the TLS handshake; a failed one closes the state.
       tlsConnect.start(state, (tlsFailure) => {
         if (tlsFailure !== null) state.close(false);
-        c.dispatch(state, deliverConnectResult, state, cb, tlsFailure, undefined);
+        deliverConnectResult(state, cb, tlsFailure);
       });
       return;
     }
-    c.dispatch(state, deliverConnectResult, state, cb, null, undefined);
+    deliverConnectResult(state, cb, null);
   };
   const onConnect = (): void => settle(null);
   const onError = (error: Error): void => settle(error);

@@ -29,8 +29,9 @@ export function checkOptions(options: unknown, allowed: ReadonlySet<string>, nam
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError(name, `must be an object, got ${describe(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!allowed.has(key)) {
+  // for-in rather than Object.keys: no array per call (options are checked on every operation).
+  for (const key in options) {
+    if (Object.hasOwn(options, key) && !allowed.has(key)) {
       throw new InvalidArgumentError(`${name}.${key}`, `is not a known option (known: ${[...allowed].join(', ')})`);
     }
   }

@@ -5,6 +5,7 @@
  * them), so the promises of all of them must settle, not only the one whose
  * signal fired.
  */
+import { StateClosedError } from '../errors.js';
 import type { AsyncIoState } from './callback-api.js';
 import type { Settle } from './settle.js';
 
@@ -21,6 +22,13 @@ export function awaitCallback<T>(state: AsyncIoState, direction: WaitDirection, 
   if (entry === undefined) {
     entry = { input: new Set(), output: new Set() };
     waiting.set(state, entry);
+    // A closed state calls nothing back: its waiting promises are rejected here instead of hanging.
+    state.whenClosed(() => {
+      const reason = new StateClosedError(`${String(state)} was closed while an operation waited`);
+      rejectWaiting(state, 'input', reason);
+      rejectWaiting(state, 'output', reason);
+      waiting.delete(state);
+    });
   }
   const set = entry[direction] as Set<Settle<T>>;
   set.add(settle);

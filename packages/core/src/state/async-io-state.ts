@@ -26,10 +26,14 @@ import type { SocketAddress, StreamSink, StreamTransport } from '../transports/s
 import { nodeStreamTransport } from '../transports/node-stream-transport.js';
 import { ReadSide, type ReadOwner } from './read-side.js';
 import { WriteSide, type WriteOwner } from './write-side.js';
-import { StateShell, type AnyCallback } from './state-shell.js';
+import { StateShell } from './state-shell.js';
+import type { StateKind } from './state-kind.js';
+import { STREAM_KIND, type StreamParts } from './stream-kind.js';
 import type { StateSettings } from './state-limits.js';
 import type { IoStatus } from './status.js';
 import type { ProxyHeader } from '../proxy/proxy-header.js';
+import { stateClosed, stateOpened, type CountedState } from '../stats/state-events.js';
+import type { StatsCounters } from '../stats/stats-counters.js';
 
 export type { SocketAddress } from '../transports/stream-transport.js';
 export type { StateSettings } from './state-limits.js';
@@ -53,33 +57,19 @@ export interface StateTlsInfo {
   tcp: net.Socket;
 }
 
-/**
- * @internal What a UDP state keeps in its `udp` slot (the UDP module makes
- * it): the hooks the shared state calls for the dgram socket.
- */
-export interface UdpExtension {
-  /** Datagrams (and errors) received and waiting for a receive. */
-  readonly queuedCount: number;
-  /** Datagrams dropped because the receive queue was full. */
-  readonly droppedCount: number;
-  /** The send direction's status (the state's `writeStatus`). */
-  readonly writeStatus: IoStatus;
-  /** Bytes of sends not yet finished (the state's `queuedOutputLength`). */
-  readonly queuedOutputBytes: number;
-  /** The socket's local address. */
-  localAddress(): SocketAddress | null;
-  /** The peer of a connected socket, else `null`. */
-  peerAddress(): SocketAddress | null;
-  /** Aborts the sends not yet finished (`abortCallback` null: silently). */
-  abortOutput(abortCallback: AnyCallback | null): void;
-  /** Starts wait-for-input (arguments checked, read direction free). */
-  waitForInput(callback: (state: AsyncIoState) => void): void;
-  /** The state closed: stop listening, close the socket unless kept alive. */
-  close(keepAlive: boolean): void;
+/** The fields of a state that most connections never set, kept apart so that an idle plain TCP state is smaller. */
+interface RareFields {
+  tls: StateTlsInfo | null;
+  tlsOperation: TlsOperation;
+  acceptedProxyHeader: ProxyHeader | null;
+  address: SocketAddress | null;
+  peerAddress: SocketAddress | null;
+  /** Layers over the callback API (promises, streams) told once when the state closes. */
+  closeListeners: (() => void)[] | null;
 }
 
 /** One connection (or UDP socket) in a collection. */
-export class AsyncIoState extends StateShell implements StreamSink, PassFlushable, ReadOwner, WriteOwner {
+export class AsyncIoState extends StateShell implements StreamSink, PassFlushable, ReadOwner, WriteOwner, CountedState {
   /** @internal The read direction. */
   readonly reader: ReadSide;
   /** Made on first use: most idle connections never write. */
@@ -88,32 +78,65 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   transport: StreamTransport | null = null;
   /** @internal The stream transport's handle of this connection. */
   handle: unknown = null;
-  /** @internal TLS facts while TLS is attached. */
-  tls: StateTlsInfo | null = null;
-  /** @internal What the TLS module is doing (see TlsOperation). */
-  tlsOperation: TlsOperation = null;
-  /** @internal Extension slot for the UDP module; null for TCP. */
-  udp: UdpExtension | null = null;
-  /** @internal The PROXY protocol header; set once by the accept path (see `proxyHeader`). */
-  acceptedProxyHeader: ProxyHeader | null = null;
-  #address: SocketAddress | null = null;
-  #peerAddress: SocketAddress | null = null;
+  /** @internal The kind-specific part (state-kind.ts): the shared stream part, or a UDP state's own transport. */
+  kind: StateKind<StreamParts> = STREAM_KIND;
+  /** Bytes received so far (plaintext under TLS; stream states only). */
+  bytesRead = 0;
+  /** Bytes of writes completed so far (plaintext under TLS; stream states only). */
+  bytesWritten = 0;
+  /** @internal Statistics: the collection's counters (stats/). */
+  collectionCounters: StatsCounters | null = null;
+  /** @internal Statistics: the accepting handle's counters, for an accepted state. */
+  handleCounters: StatsCounters | null = null;
+  /** @internal Statistics: closed by an abort, the collection's close or a drain's timeout. */
+  closeAborted = false;
+  /** What only some states need (TLS, PROXY header, cached addresses): made on the first write of one of them. */
+  #rare: RareFields | null = null;
 
   /** @internal use the creators (createAsyncIoState, accept, connect, UDP, createStateOnTransport) */
   constructor(collection: WaitStateCollection, object: unknown, settings: StateSettings) {
     super(collection, object, settings);
     this.reader = new ReadSide(this);
     collection.addMember(this);
+    stateOpened(this);
+  }
+
+  private rareFields(): RareFields {
+    return (this.#rare ??= { tls: null, tlsOperation: null, acceptedProxyHeader: null, address: null, peerAddress: null, closeListeners: null });
+  }
+
+  /** @internal TLS facts while TLS is attached. */
+  get tls(): StateTlsInfo | null {
+    return this.#rare === null ? null : this.#rare.tls;
+  }
+  set tls(value: StateTlsInfo | null) {
+    if (value !== null || this.#rare !== null) this.rareFields().tls = value;
+  }
+
+  /** @internal What the TLS module is doing (see TlsOperation). */
+  get tlsOperation(): TlsOperation {
+    return this.#rare === null ? null : this.#rare.tlsOperation;
+  }
+  set tlsOperation(value: TlsOperation) {
+    if (value !== null || this.#rare !== null) this.rareFields().tlsOperation = value;
+  }
+
+  /** @internal The PROXY protocol header; set once by the accept path (see `proxyHeader`). */
+  get acceptedProxyHeader(): ProxyHeader | null {
+    return this.#rare === null ? null : this.#rare.acceptedProxyHeader;
+  }
+  set acceptedProxyHeader(value: ProxyHeader | null) {
+    if (value !== null || this.#rare !== null) this.rareFields().acceptedProxyHeader = value;
   }
 
   /** UDP: datagrams dropped so far because the receive queue was full (always 0 on TCP states). */
   get droppedMessageCount(): number {
-    return this.udp?.droppedCount ?? 0;
+    return this.kind.droppedMessageCount(this);
   }
 
   /** UDP: datagrams received and waiting for a receive (always 0 on TCP states). */
   get queuedMessageCount(): number {
-    return this.udp?.queuedCount ?? 0;
+    return this.kind.queuedMessageCount(this);
   }
 
   /** How much of the current read-with-checking view was already seen by the previous callback. */
@@ -126,15 +149,19 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     return (this.#writer ??= new WriteSide(this));
   }
 
+  /** @internal The write direction if it was made, else null. */
+  get madeWriter(): WriteSide | null {
+    return this.#writer;
+  }
+
   /** Status of the read direction. */
   get readStatus(): IoStatus {
-    return this.reader.status;
+    return this.kind.readStatus(this);
   }
 
   /** Status of the write direction. */
   get writeStatus(): IoStatus {
-    if (this.udp !== null) return this.udp.writeStatus;
-    return this.#writer === null ? null : this.#writer.status;
+    return this.kind.writeStatus(this);
   }
 
   /** Bytes received and not yet consumed. */
@@ -144,8 +171,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** Bytes of writes handed to the state and not yet completed. */
   get queuedOutputLength(): number {
-    if (this.udp !== null) return this.udp.queuedOutputBytes;
-    return this.#writer === null ? 0 : this.#writer.pendingBytes;
+    return this.kind.queuedOutputLength(this);
   }
 
   /**
@@ -155,8 +181,11 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
    * addresses at every close would cost two system calls per connection).
    */
   get address(): SocketAddress | null {
-    if (this.#address === null && !this.closed) this.#address = this.localAddressOfTransport();
-    return this.#address;
+    const cached = this.#rare === null ? null : this.#rare.address;
+    if (cached !== null || this.closed) return cached;
+    const address = this.kind.localAddress(this);
+    if (address !== null) this.rareFields().address = address;
+    return address;
   }
 
   /**
@@ -168,8 +197,11 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     // Behind a trusted proxy the client is the header's source (the socket's peer is the proxy).
     const proxied = this.acceptedProxyHeader?.source;
     if (proxied !== undefined && proxied !== null) return proxied;
-    if (this.#peerAddress === null && !this.closed) this.#peerAddress = this.peerAddressOfTransport();
-    return this.#peerAddress;
+    const cached = this.#rare === null ? null : this.#rare.peerAddress;
+    if (cached !== null || this.closed) return cached;
+    const peerAddress = this.kind.peerAddress(this);
+    if (peerAddress !== null) this.rareFields().peerAddress = peerAddress;
+    return peerAddress;
   }
 
   /** The PROXY protocol header the connection started with (accept option `proxyProtocol`); `null` on states made without it. */
@@ -194,7 +226,8 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** @internal True while plain I/O must wait for TLS: an operation of the TLS module runs, or a `'both'` attachment waits for its handshake. */
   get sslBusy(): boolean {
-    return this.tlsOperation !== null || (this.tls !== null && this.tls.socket === null);
+    const rare = this.#rare;
+    return rare !== null && (rare.tlsOperation !== null || (rare.tls !== null && rare.tls.socket === null));
   }
 
   /** @internal The Node socket under the state (a TLSSocket while TLS is attached), or null (UDP, other transports, detached). */
@@ -209,8 +242,8 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     this.transport = transport;
     this.handle = handle;
     transport.attach(handle, this);
-    this.#address = null;
-    this.#peerAddress = null;
+    const rare = this.#rare;
+    if (rare !== null) rare.address = rare.peerAddress = null;
   }
 
   /**
@@ -236,6 +269,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** @internal StreamSink: bytes arrived. */
   received(chunk: Buffer): void {
+    this.bytesRead += chunk.length;
     this.reader.onData(chunk);
   }
 
@@ -269,29 +303,10 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     this.#writer?.shutdownSettled(result);
   }
 
-  localAddressOfTransport(): SocketAddress | null {
-    if (this.udp !== null) return this.udp.localAddress();
-    if (this.transport === null) return null;
-    // Under Node's TLS the addresses are the TCP socket's.
-    return this.transport.localAddress(this.tls?.tcp ?? this.handle);
-  }
-
-  peerAddressOfTransport(): SocketAddress | null {
-    if (this.udp !== null) return this.udp.peerAddress();
-    if (this.transport === null) return null;
-    return this.transport.peerAddress(this.tls?.tcp ?? this.handle);
-  }
-
   /** @internal Flushes output batched during the pass of the loop that just ended. */
   flushAfterPass(): void {
     this.#writer?.passEnded();
     if (this.transport !== null) this.transport.flushAfterPass(this.handle);
-  }
-
-  /** @internal Aborts the write direction: a stream's writes, or a UDP state's sends. */
-  abortOutput(abortCallback: AnyCallback | null): void {
-    if (this.udp !== null) this.udp.abortOutput(abortCallback);
-    else this.writer.abort(abortCallback);
   }
 
   /**
@@ -302,34 +317,36 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
    */
   close(keepAlive: boolean): number {
     if (!this.markClosed()) return this.reader.bufferedLength;
+    stateClosed(this, this.reader.ended);
     // Addresses are not fetched here (two system calls per connection): what
     // was read before close stays cached, the rest reads as null.
-    this.reader.closed();
-    this.#writer?.closed();
-    const transport = this.transport;
-    if (transport !== null) {
-      const handle = this.handle;
-      this.transport = null;
-      this.handle = null;
-      this.reader.transportDetached();
-      // Handed back as it is: Node.js cannot take TLS off a socket
-      // synchronously, so a TLS session stays up and `state.ssl` still gives
-      // it (asyncIoStateDetachSsl first for plain text).
-      if (keepAlive) {
-        const socket = transport.release(handle);
-        // A state on another transport (native) wraps its handle: from now on the program gets the socket.
-        if (this.object === handle && transport !== nodeStreamTransport) this.object = socket;
-      } else transport.destroy(handle);
-    }
-    this.udp?.close(keepAlive);
-    if (!keepAlive) this.tls = null;
+    this.kind.closed(this, keepAlive);
     if (log.enabled) log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.reader.bufferedLength);
     this.notifyClosed();
+    const listeners = this.#rare === null ? null : this.#rare.closeListeners;
+    if (listeners !== null) {
+      (this.#rare as RareFields).closeListeners = null;
+      for (const listener of listeners) listener();
+    }
     return this.reader.bufferedLength;
+  }
+
+  /**
+   * @internal Runs `listener` once when the state closes (at once when it is
+   * closed): for layers over the callback API whose pending operations would
+   * otherwise never hear of a close (a closed state calls nothing back).
+   */
+  whenClosed(listener: () => void): void {
+    if (this.closed) {
+      listener();
+      return;
+    }
+    (this.rareFields().closeListeners ??= []).push(listener);
   }
 
   /** @internal The collection is closing: close without callbacks. */
   closeForCollection(): void {
+    this.closeAborted = true;
     this.close(false);
   }
 }

@@ -124,13 +124,13 @@ export abstract class CheckingReader extends InputBuffer {
       if (stillActive && final) this.endOp();
       else if (stillActive) {
         if (this.bufferedLength - this.#delivered < READ_AHEAD_BYTES) this.flow();
-        if (this.#hasMoreToDeliver()) this.queueCheckingDelivery(false);
+        if (this.hasMoreToDeliver()) this.queueCheckingDelivery(false);
       }
       state.leaveCallback();
     }
   }
 
-  #hasMoreToDeliver(): boolean {
+  private hasMoreToDeliver(): boolean {
     return this.bufferedLength > this.#delivered || this.status !== null || (this.ended && this.#delivered >= this.bufferedLength);
   }
 
@@ -157,7 +157,7 @@ export abstract class CheckingReader extends InputBuffer {
     }
   }
 
-  #assertInCallback(what: string): void {
+  private assertInCallback(what: string): void {
     if (this.#depth === 0) {
       throw new NotInCallbackError(`${what} may only be called inside a read-with-checking callback of ${String(this.state)}`);
     }
@@ -165,7 +165,7 @@ export abstract class CheckingReader extends InputBuffer {
 
   /** asyncIoStateDiscard: drops `n` bytes of the current view; returns what stays buffered. */
   discard(n: number): number {
-    this.#assertInCallback('asyncIoStateDiscard');
+    this.assertInCallback('asyncIoStateDiscard');
     if (n > this.#delivered) {
       throw new InvalidArgumentError('n', `must not exceed the bytes in the current view (${this.#delivered}), got ${n}`);
     }
@@ -179,7 +179,7 @@ export abstract class CheckingReader extends InputBuffer {
    * the callback may start the next read before it returns.
    */
   finish(n: number): number {
-    this.#assertInCallback('asyncIoStateFinish');
+    this.assertInCallback('asyncIoStateFinish');
     if (n > 0) this.discard(n);
     if (this.#runningGeneration !== -1 && this.isCheckingCurrent(this.#runningGeneration)) this.endOp();
     return this.bufferedLength;

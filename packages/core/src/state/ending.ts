@@ -2,7 +2,6 @@
 import { InvalidArgumentError, OperationInProgressError } from '../errors.js';
 import { checkBoolean, checkKeyword, checkOptions, keys, optionalFunction } from '../options/validate.js';
 import { checkOpenState, checkState, type AsyncIoState } from './async-io-state.js';
-import { READ_NONE } from './read-side.js';
 import { logger } from '../debug.js';
 
 const log = logger('state');
@@ -35,11 +34,11 @@ export function asyncIoStateAbort(
   s.whenOutsideCallback(() => {
     if (s.closed) return;
     if (log.enabled) log('%s: abort %s', s, dir);
-    if (dir === 'input') s.reader.abort(callback);
-    else if (dir === 'output') s.abortOutput(callback);
+    if (dir === 'input') s.kind.abortInput(s, callback);
+    else if (dir === 'output') s.kind.abortOutput(s, callback);
     else {
-      s.reader.abort(null);
-      s.abortOutput(null);
+      s.kind.abortInput(s, null);
+      s.kind.abortOutput(s, null);
       if (callback !== null) s.deliver(false, callback);
     }
   });
@@ -61,8 +60,9 @@ export function asyncIoStateAbortAndClose(
   const keepAlive = checkBoolean(o['keepAliveP'], 'options.keepAliveP', false);
   s.whenOutsideCallback(() => {
     if (!s.closed) {
-      s.reader.abort(null);
-      s.abortOutput(null);
+      s.closeAborted = true;
+      s.kind.abortInput(s, null);
+      s.kind.abortOutput(s, null);
       s.close(keepAlive);
     }
     if (closeCallback !== null && s.collection.alive) s.deliverEvenIfClosed(closeCallback);
@@ -111,30 +111,20 @@ export function asyncIoStateShutdown(
   const input = dir !== 'output';
   const output = dir !== 'input';
   if (log.enabled) log('%s: shutdown %s%s', s, dir, abort ? ' (aborting)' : '');
-  const readBusy = input && s.reader.op !== READ_NONE;
+  const readBusy = input && s.kind.readBusy(s);
   if (readBusy && !abort) {
     throw new OperationInProgressError(`a read operation is active on ${String(s)}: pass abort: true to abort it`);
   }
   let aborted = false;
   if (readBusy) {
-    s.reader.abort(null);
+    s.kind.abortInput(s, null);
     aborted = true;
   }
-  if (output && abort && s.writer.activeCount > 0) {
-    s.abortOutput(null);
-    aborted = true;
-  }
-  if (input) {
-    s.reader.shutdownInput();
-    if (s.transport !== null) s.transport.shutdownInput(s.handle);
-  }
+  if (output && abort && s.kind.abortWritesForShutdown(s)) aborted = true;
+  if (input) s.kind.shutdownInput(s);
   let result: true | string = true;
-  if (output && !s.writer.outputShut) {
-    result = s.writer.shutdownOutput(callback);
-    if (result !== true && callback !== null) s.deliver(false, callback, result);
-  } else if (callback !== null) {
-    // Input only, or the output was already shut: done at once (the callback still runs later).
-    s.deliver(false, callback, true);
-  }
+  if (output) result = s.kind.shutdownOutput(s, callback);
+  // Input only: done at once (the callback still runs later).
+  else if (callback !== null) s.deliver(false, callback, true);
   return aborted ? null : result;
 }

@@ -60,7 +60,7 @@ export class InputBuffer {
   /** Drops `n` bytes (at most what is buffered) from the front. */
   consume(n: number): void {
     this.#start += n;
-    if (this.#start >= this.#end) this.#release();
+    if (this.#start >= this.#end) this.releaseMemory();
   }
 
   /** Copies up to `max` buffered bytes into `target` at index `at`, consumes them, and returns how many. */
@@ -77,7 +77,7 @@ export class InputBuffer {
   takeAll(): Buffer | null {
     if (this.#start === this.#end) return null;
     const bytes = (this.#buf as Buffer).subarray(this.#start, this.#start + this.bufferedLength);
-    this.#release();
+    this.releaseMemory();
     return bytes;
   }
 
@@ -95,7 +95,7 @@ export class InputBuffer {
     return signed ? new Int8Array(view.buffer, view.byteOffset, view.length) : view;
   }
 
-  #release(): void {
+  private releaseMemory(): void {
     // Released, never reset in place: views handed out stay intact.
     this.#buf = null;
     this.#start = 0;

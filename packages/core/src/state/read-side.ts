@@ -2,8 +2,7 @@
  * The read direction of a stream state: the input buffer (see
  * input-buffer.ts), flow control, the read timer, and the one read
  * operation that may be active: read-buffer, read-with-checking
- * (checking-read.ts, a layer this class extends) or wait-for-input. UDP receives live in the UDP module
- * and borrow the operation slot (READ_RECEIVE) only to share the timer.
+ * (checking-read.ts, a layer this class extends) or wait-for-input.
  *
  * Flow control: while a read operation is active the transport reads; with
  * none active the state reads ahead at most READ_AHEAD_BYTES and then turns
@@ -16,10 +15,10 @@ import { CheckingReader, type ElementType } from './checking-read.js';
 import { OpTimer } from './op-timer.js';
 import { isSticky, type IoStatus } from './status.js';
 import type { AnyCallback } from './state-shell.js';
-import { READ_BUFFER, READ_CHECKING, READ_NONE, READ_RECEIVE, READ_WAIT, type ExternalRead, type ReadOwner } from './read-ops.js';
+import { READ_BUFFER, READ_CHECKING, READ_NONE, READ_WAIT, type ReadOwner } from './read-ops.js';
 
 export type { ElementType } from './checking-read.js';
-export { READ_BUFFER, READ_CHECKING, READ_NONE, READ_RECEIVE, READ_WAIT, type ExternalRead, type ReadOwner } from './read-ops.js';
+export { READ_BUFFER, READ_CHECKING, READ_NONE, READ_WAIT, type ReadOwner } from './read-ops.js';
 
 const log = logger('state');
 
@@ -55,24 +54,22 @@ export class ReadSide extends CheckingReader {
   #flags = PAUSED;
   #readBuffer: ReadBufferTarget | null = null;
   #timer: OpTimer<ReadSide> | null = null;
-  /** The UDP module's hooks while it holds the READ_RECEIVE slot. */
-  #external: ExternalRead | null = null;
 
   constructor(state: ReadOwner) {
     super();
     this.state = state;
   }
 
-  #is(bit: number): boolean {
+  private hasFlag(bit: number): boolean {
     return (this.#flags & bit) !== 0;
   }
-  #set(bit: number, on: boolean): void {
+  private setFlag(bit: number, on: boolean): void {
     this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
   }
 
   /** True once the peer's FIN was seen (or input shut down). */
   get ended(): boolean {
-    return this.#is(ENDED);
+    return this.hasFlag(ENDED);
   }
 
   /** Copies buffered bytes into `target[start, end)`; for asyncIoStateGetBufferedData. */
@@ -84,19 +81,19 @@ export class ReadSide extends CheckingReader {
 
   /** @internal Turns reading on (a read waits for bytes). */
   flow(): void {
-    if (!this.#is(PAUSED) || this.#is(INPUT_SHUT)) return;
-    if (this.state.setReading(true)) this.#set(PAUSED, false);
+    if (!this.hasFlag(PAUSED) || this.hasFlag(INPUT_SHUT)) return;
+    if (this.state.setReading(true)) this.setFlag(PAUSED, false);
   }
 
   /** @internal Turns reading off (hold the peer back). */
   holdBack(): void {
-    if (this.#is(PAUSED)) return;
-    if (this.state.setReading(false)) this.#set(PAUSED, true);
+    if (this.hasFlag(PAUSED)) return;
+    if (this.state.setReading(false)) this.setFlag(PAUSED, true);
   }
 
   /** The transport was detached (it is not reading now); a new one starts paused. */
   transportDetached(): void {
-    this.#set(PAUSED, true);
+    this.setFlag(PAUSED, true);
   }
 
   /**
@@ -104,20 +101,20 @@ export class ReadSide extends CheckingReader {
    * (the peer's close_notify) is not the end of the connection's input.
    */
   reopenInput(): void {
-    this.#set(ENDED, false);
+    this.setFlag(ENDED, false);
     if (this.status === 'eof') this.status = null;
   }
 
   // ----------------------------------------------------------------- timer
 
-  #armTimer(seconds: number | null): void {
+  private armTimer(seconds: number | null): void {
     if (seconds === null || seconds <= 0) return;
     const timer = (this.#timer ??= new OpTimer<ReadSide>(onReadTimer, this));
     timer.generation = this.generation;
     timer.arm(seconds);
   }
 
-  #progress(): void {
+  private progress(): void {
     const timer = this.#timer;
     if (timer !== null && timer.generation === this.generation) timer.refresh();
   }
@@ -126,16 +123,16 @@ export class ReadSide extends CheckingReader {
   onTimer(): void {
     if (this.op === READ_NONE || this.#timer?.generation !== this.generation || this.state.closed) return;
     this.status = 'timeout';
-    this.#settleOnEvent();
+    this.settleOnEvent();
   }
 
   // ------------------------------------------------------ starting an op
 
-  #begin(op: number, timeout: number | null): void {
+  private begin(op: number, timeout: number | null): void {
     if (this.status === 'timeout') this.status = null;
     this.op = op;
     this.generation++;
-    this.#armTimer(timeout);
+    this.armTimer(timeout);
   }
 
   /** @internal Ends the active operation. */
@@ -155,7 +152,7 @@ export class ReadSide extends CheckingReader {
 
   /** Starts asyncIoStateReadBuffer (arguments already checked). */
   startReadBuffer(target: Uint8Array | Int8Array, start: number, end: number, callback: AnyCallback, errorCallback: AnyCallback | null): void {
-    this.#begin(READ_BUFFER, this.state.readTimeout);
+    this.begin(READ_BUFFER, this.state.readTimeout);
     const rb = (this.#readBuffer ??= { target: EMPTY, start: 0, end: 0, pos: 0 });
     rb.target = target;
     rb.start = start;
@@ -163,8 +160,8 @@ export class ReadSide extends CheckingReader {
     rb.pos = start + this.copyOut(target, start, end - start);
     this.callback = callback;
     this.errorCallback = errorCallback;
-    if (rb.pos === end || this.#reachedEndOfInput()) {
-      this.#completeReadBuffer(false);
+    if (rb.pos === end || this.reachedEndOfInput()) {
+      this.completeReadBuffer(false);
       return;
     }
     this.flow();
@@ -172,26 +169,26 @@ export class ReadSide extends CheckingReader {
 
   /** Starts asyncIoStateReadWithChecking (arguments already checked). */
   startReadWithChecking(callback: AnyCallback, errorCallback: AnyCallback | null, elementType: ElementType): void {
-    this.#begin(READ_CHECKING, this.state.readTimeout);
+    this.begin(READ_CHECKING, this.state.readTimeout);
     this.startChecking(callback, errorCallback, elementType);
   }
 
   /** Starts asyncIoStateWaitForInput (arguments already checked). */
   startWaitForInput(callback: AnyCallback): void {
-    this.#begin(READ_WAIT, this.state.readTimeout);
+    this.begin(READ_WAIT, this.state.readTimeout);
     this.callback = callback;
-    if (this.bufferedLength > 0 || this.#reachedEndOfInput()) {
-      this.#completeWait(false);
+    if (this.bufferedLength > 0 || this.reachedEndOfInput()) {
+      this.completeWait(false);
       return;
     }
     this.flow();
   }
 
   /** True when a read can make no progress: a sticky status, or FIN with nothing buffered (sets 'eof'). */
-  #reachedEndOfInput(): boolean {
+  private reachedEndOfInput(): boolean {
     if (this.bufferedLength > 0) return false;
     if (isSticky(this.status)) return true;
-    if (this.#is(ENDED)) {
+    if (this.hasFlag(ENDED)) {
       this.status = 'eof';
       return true;
     }
@@ -202,7 +199,7 @@ export class ReadSide extends CheckingReader {
 
   /** @internal Bytes arrived from the transport (owned by the read side from now on). */
   onData(chunk: Buffer): void {
-    if (this.state.closed || this.#is(INPUT_SHUT)) return;
+    if (this.state.closed || this.hasFlag(INPUT_SHUT)) return;
     switch (this.op) {
       case READ_BUFFER: {
         const rb = this.#readBuffer as ReadBufferTarget;
@@ -216,18 +213,18 @@ export class ReadSide extends CheckingReader {
           rb.pos += want;
           this.append(chunk.subarray(want));
         }
-        if (rb.pos === rb.end) this.#completeReadBuffer(true);
-        else this.#progress();
+        if (rb.pos === rb.end) this.completeReadBuffer(true);
+        else this.progress();
         return;
       }
       case READ_CHECKING:
         this.append(chunk);
-        this.#progress();
+        this.progress();
         this.checkingReceived();
         return;
       case READ_WAIT:
         this.append(chunk);
-        this.#completeWait(true);
+        this.completeWait(true);
         return;
       default:
         this.append(chunk);
@@ -237,12 +234,12 @@ export class ReadSide extends CheckingReader {
 
   /** @internal The peer's FIN (or the connection closed). */
   onEnd(): void {
-    if (this.#is(ENDED)) return;
-    this.#set(ENDED, true);
+    if (this.hasFlag(ENDED)) return;
+    this.setFlag(ENDED, true);
     if (this.state.closed) return;
     if (log.enabled) log('%s: end of input, %d bytes buffered', this.state, this.bufferedLength);
     if (this.op === READ_BUFFER || this.op === READ_WAIT) {
-      if (this.#reachedEndOfInput()) this.#settleOnEvent();
+      if (this.reachedEndOfInput()) this.settleOnEvent();
     } else if (this.op === READ_CHECKING) {
       this.queueCheckingDelivery(true);
     }
@@ -251,49 +248,30 @@ export class ReadSide extends CheckingReader {
   /** @internal A transport error: sticky for the read direction. */
   onError(error: Error): void {
     if (!(this.status instanceof Error)) this.status = error;
-    this.#set(ENDED, true);
+    this.setFlag(ENDED, true);
     if (this.state.closed || this.op === READ_NONE) return;
-    this.#settleOnEvent();
+    this.settleOnEvent();
   }
 
   /** A status was set by an event: complete the active operation with it. */
-  #settleOnEvent(): void {
+  private settleOnEvent(): void {
     switch (this.op) {
       case READ_BUFFER:
-        this.#completeReadBuffer(true);
+        this.completeReadBuffer(true);
         return;
       case READ_CHECKING:
         this.queueCheckingDelivery(true);
         return;
       case READ_WAIT:
-        this.#completeWait(true);
-        return;
-      case READ_RECEIVE:
-        this.#external?.settle();
+        this.completeWait(true);
         return;
       default:
     }
   }
 
-  /**
-   * @internal Lets the UDP module hold the READ_RECEIVE operation (for the
-   * shared read timer and read status): `settle()` runs when the timer fires
-   * (status 'timeout'); `abort(cb)` when the operation is aborted (ended here).
-   */
-  beginExternal(timeout: number | null, external: ExternalRead): void {
-    this.#begin(READ_RECEIVE, timeout);
-    this.#external = external;
-  }
-
-  /** @internal Ends the READ_RECEIVE operation. */
-  endExternal(): void {
-    this.#external = null;
-    this.endOp();
-  }
-
   // ------------------------------------------------------------ completion
 
-  #completeReadBuffer(fromEvent: boolean): void {
+  private completeReadBuffer(fromEvent: boolean): void {
     const rb = this.#readBuffer as ReadBufferTarget;
     const target = rb.target;
     const count = rb.pos - rb.start;
@@ -302,7 +280,7 @@ export class ReadSide extends CheckingReader {
     this.state.deliver(fromEvent, callback, target, count);
   }
 
-  #completeWait(fromEvent: boolean): void {
+  private completeWait(fromEvent: boolean): void {
     const callback = this.callback as AnyCallback;
     this.endOp();
     this.state.deliver(fromEvent, callback);
@@ -334,14 +312,6 @@ export class ReadSide extends CheckingReader {
         this.endOp();
         if (abortCallback !== null) state.deliver(false, abortCallback);
         return;
-      case READ_RECEIVE: {
-        const external = this.#external;
-        this.#external = null;
-        this.endOp();
-        if (external !== null) external.abort(abortCallback);
-        else if (abortCallback !== null) state.deliver(false, abortCallback, null, null);
-        return;
-      }
       default:
         if (abortCallback !== null) state.deliver(false, abortCallback, null, null);
     }
@@ -349,10 +319,10 @@ export class ReadSide extends CheckingReader {
 
   /** Input shut down: no more bytes are read; reads see EOF once the buffer is empty. */
   shutdownInput(): void {
-    this.#set(ENDED, true);
+    this.setFlag(ENDED, true);
     this.holdBack();
-    this.#set(INPUT_SHUT, true);
-    if (this.op !== READ_NONE && this.op !== READ_RECEIVE && this.#reachedEndOfInput()) this.#settleOnEvent();
+    this.setFlag(INPUT_SHUT, true);
+    if (this.op !== READ_NONE && this.reachedEndOfInput()) this.settleOnEvent();
   }
 
   /** The state closed: forget the operation, stop the timer (buffered bytes stay readable). */
@@ -361,7 +331,6 @@ export class ReadSide extends CheckingReader {
     this.generation++;
     this.callback = null;
     this.errorCallback = null;
-    this.#external = null;
     if (this.#readBuffer !== null) this.#readBuffer.target = EMPTY;
     this.#timer?.clear();
   }

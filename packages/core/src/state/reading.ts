@@ -2,7 +2,7 @@
  * The read operations: read-buffer, read-with-checking (with discard and
  * finish), wait-for-input, and the buffered data.
  */
-import { InvalidArgumentError, OperationInProgressError, UnsupportedError } from '../errors.js';
+import { InvalidArgumentError, OperationInProgressError } from '../errors.js';
 import {
   checkBuffer,
   checkFunction,
@@ -15,7 +15,7 @@ import {
   optionalSeconds,
 } from '../options/validate.js';
 import { AsyncIoState, checkOpenState, checkState } from './async-io-state.js';
-import { READ_NONE, type ElementType } from './read-side.js';
+import { READ_NONE, type ElementType, type ReadSide } from './read-side.js';
 import type { BufferCallback, StateCallback } from './callbacks.js';
 
 /** Options of asyncIoStateReadBuffer. */
@@ -62,15 +62,24 @@ const ELEMENT_TYPES: readonly ElementType[] = ['base-char', 'unsigned-byte-8', '
 
 /** @internal Throws unless the read direction is free (and no TLS change runs). */
 export function assertReadFree(state: AsyncIoState): void {
-  if (state.reader.op !== READ_NONE) {
-    throw new OperationInProgressError(`a read operation is already active on ${String(state)}`);
-  }
+  if (state.kind.readBusy(state)) throw readActive(state);
   if (state.sslBusy) throw new OperationInProgressError(`a TLS attach, detach or handshake runs on ${String(state)}`);
 }
 
-/** Byte-stream reads would lose a UDP state's datagram boundaries: they are refused there. */
-function assertStream(state: AsyncIoState, what: string): void {
-  if (state.udp !== null) throw new UnsupportedError(`${String(state)} is a UDP state: ${what} reads a byte stream, use asyncIoStateReceiveMessage`);
+function readActive(state: AsyncIoState): OperationInProgressError {
+  return new OperationInProgressError(`a read operation is already active on ${String(state)}`);
+}
+
+// Byte-stream reads would lose a UDP state's datagram boundaries: its kind refuses them with these.
+const READ_BUFFER_REFUSAL = 'asyncIoStateReadBuffer reads a byte stream, use asyncIoStateReceiveMessage';
+const READ_CHECKING_REFUSAL = 'asyncIoStateReadWithChecking reads a byte stream, use asyncIoStateReceiveMessage';
+
+/** The stream read side of `state` when it is free for a new read (else throws). */
+function freeStreamReader(state: AsyncIoState, refusal: string): ReadSide {
+  const reader = state.kind.streamReader(state, refusal);
+  if (reader.op !== READ_NONE) throw readActive(state);
+  if (state.sslBusy) throw new OperationInProgressError(`a TLS attach, detach or handshake runs on ${String(state)}`);
+  return reader;
 }
 
 /** Applies the persistent `timeout`/`userInfo` of an operation's options to the state. */
@@ -98,10 +107,9 @@ export function asyncIoStateReadBuffer<B extends Uint8Array | Int8Array>(
   const [start, end] = checkRange(o['start'], o['end'], target.length);
   const timeout = optionalSeconds(o['timeout'], 'options.timeout');
   const errorCallback = optionalFunction<BufferCallback<B>>(o['errorCallback'], 'options.errorCallback');
-  assertStream(s, 'asyncIoStateReadBuffer');
-  assertReadFree(s);
+  const reader = freeStreamReader(s, READ_BUFFER_REFUSAL);
   applyReadSettings(s, timeout, o);
-  s.reader.startReadBuffer(
+  reader.startReadBuffer(
     target,
     start,
     end,
@@ -136,9 +144,7 @@ export function asyncIoStateReadWithChecking<B extends Uint8Array | Int8Array = 
   checkFunction(callback, 'callback');
   if (options === undefined) {
     // The common case: nothing else to check or apply.
-    assertStream(s, 'asyncIoStateReadWithChecking');
-    assertReadFree(s);
-    s.reader.startReadWithChecking(callback, null, 'base-char');
+    freeStreamReader(s, READ_CHECKING_REFUSAL).startReadWithChecking(callback, null, 'base-char');
     return;
   }
   const o = checkOptions(options, READ_WITH_CHECKING_KEYS);
@@ -146,11 +152,10 @@ export function asyncIoStateReadWithChecking<B extends Uint8Array | Int8Array = 
   const maxRead = checkInteger(o['maxRead'], 'options.maxRead', 1, 0x7fffffff);
   const errorCallback = optionalFunction<BufferCallback<B>>(o['errorCallback'], 'options.errorCallback');
   const elementType = checkKeyword(o['elementType'], 'options.elementType', ELEMENT_TYPES, 'base-char');
-  assertStream(s, 'asyncIoStateReadWithChecking');
-  assertReadFree(s);
+  const reader = freeStreamReader(s, READ_CHECKING_REFUSAL);
   applyReadSettings(s, timeout, o);
   if (maxRead !== undefined) s.maxRead = maxRead;
-  s.reader.startReadWithChecking(
+  reader.startReadWithChecking(
     callback,
     errorCallback,
     elementType,
@@ -197,8 +202,7 @@ export function asyncIoStateWaitForInput(state: AsyncIoState, callback: StateCal
   assertReadFree(s);
   applyReadSettings(s, timeout, o);
   // On a UDP state, input is a datagram (or error) waiting for a receive.
-  if (s.udp !== null) s.udp.waitForInput(callback);
-  else s.reader.startWaitForInput(callback);
+  s.kind.waitForInput(s, callback);
 }
 
 /**
@@ -211,7 +215,7 @@ export function asyncIoStateGetBufferedData(state: AsyncIoState, buffer: Uint8Ar
   const target = checkBuffer(buffer, 'buffer');
   const o = checkOptions(options, GET_BUFFERED_KEYS);
   const [start, end] = checkRange(o['start'], o['end'], target.length);
-  if (s.reader.op !== READ_NONE) throw new OperationInProgressError(`a read operation is active on ${String(s)}`);
+  if (s.kind.readBusy(s)) throw new OperationInProgressError(`a read operation is active on ${String(s)}`);
   return s.reader.getBufferedData(target, start, end);
 }
 

@@ -41,9 +41,9 @@ function runIfOpen(state: StateShell, callback: AnyCallback, a: Argument, b: Arg
   if (!state.closed) runBracketed(state, callback, a, b);
 }
 
-/** Runs `callback(state)` bracketed now (from work already running through the collection), unless the state is closed. */
-export function runStateCallback(state: StateShell, callback: AnyCallback): void {
-  if (!state.closed) runBracketed(state, callback, NO_ARGUMENT, NO_ARGUMENT);
+/** Runs `callback(state)` (or `callback(state, a)` when `a` is given) bracketed now, from work already running through the collection, unless the state is closed. */
+export function runStateCallback(state: StateShell, callback: AnyCallback, a: Argument = NO_ARGUMENT): void {
+  if (!state.closed) runBracketed(state, callback, a, NO_ARGUMENT);
 }
 
 let nextSerial = 1;
@@ -172,8 +172,8 @@ export abstract class StateShell implements CollectionMember {
    * it). `fromEvent` as for `deliver`.
    */
   schedule<A, B, C = undefined>(fromEvent: boolean, fn: (a: A, b: B, c: C) => void, a: A, b: B, c?: C): void {
-    if (fromEvent) this.collection.dispatch(this, fn, a, b, c as C, undefined);
-    else this.collection.post(this, fn, a, b, c as C, undefined);
+    if (fromEvent) this.collection.dispatch(this, fn, a, b, c);
+    else this.collection.post(this, fn, a, b, c);
   }
 
   /** @internal Like `deliver` (later, never at once), but runs even when the state is closed by then. */

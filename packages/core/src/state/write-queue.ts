@@ -17,7 +17,7 @@ function emptyRecord(): WriteRecord {
   return { buffer: null, length: 0, callback: null, errorCallback: null, silenced: false };
 }
 
-/** The slots of every queue that holds no write yet (`#grow` replaces it on the first push). */
+/** The slots of every queue that holds no write yet (`grow` replaces it on the first push). */
 const NO_SLOTS: WriteRecord[] = [];
 
 /** FIFO of in-flight writes. */
@@ -37,7 +37,7 @@ export class WriteQueue {
     callback: (...args: never[]) => void,
     errorCallback: ((...args: never[]) => void) | null,
   ): WriteRecord {
-    if (this.#size === this.#slots.length) this.#grow();
+    if (this.#size === this.#slots.length) this.grow();
     const slot = this.#slots[(this.#head + this.#size) % this.#slots.length] as WriteRecord;
     slot.buffer = buffer;
     slot.length = length;
@@ -85,12 +85,15 @@ export class WriteQueue {
     this.#size = 0;
   }
 
-  #grow(): void {
+  private grow(): void {
     const old = this.#slots;
-    const next: WriteRecord[] = [];
-    for (let i = 0; i < this.#size; i++) next.push(old[(this.#head + i) % old.length] as WriteRecord);
-    const target = Math.max(4, old.length * 2);
-    while (next.length < target) next.push(emptyRecord());
+    // One slot first: most states have one write in flight at a time, and an
+    // idle connection that wrote once keeps its slots. Sized exactly (a
+    // pushed-to array would reserve 17).
+    const target = Math.max(1, old.length * 2);
+    const next = new Array<WriteRecord>(target);
+    for (let i = 0; i < this.#size; i++) next[i] = old[(this.#head + i) % old.length] as WriteRecord;
+    for (let i = this.#size; i < target; i++) next[i] = emptyRecord();
     this.#slots = next;
     this.#head = 0;
   }

@@ -32,6 +32,8 @@ export interface WriteOwner extends StateShell {
   readonly handle: unknown;
   /** Flushes what the transport batched in this pass (the collection calls it when the pass ends). */
   flushAfterPass(): void;
+  /** Bytes of completed writes (statistics). */
+  bytesWritten: number;
 }
 
 /** Scratch for `completeOldest`, which uses it synchronously only: one serves every state. */
@@ -61,6 +63,8 @@ export class WriteSide {
   pendingBytes = 0;
   /** Writes in flight whose callback is still to come (not timed out, not aborted). */
   #live = 0;
+  /** Writes reported done (by the transport or at once) whose completion waits in the collection. */
+  #signalled = 0;
   readonly #state: WriteOwner;
   readonly #queue = new WriteQueue();
   /** The state is on the collection's end-of-pass list for this pass. */
@@ -118,6 +122,7 @@ export class WriteSide {
     }
     if ((transport as StreamTransport).write(state.handle, asUint8(buffer, start, end), inPass) === WRITE_DONE) {
       // Taken by the kernel: completed through the collection (never inside this call).
+      this.#signalled++;
       state.schedule(false, completeOldest, this, null);
     }
     if (state.writeTimeout !== null && state.writeTimeout > 0 && this.#live === 1) {
@@ -136,12 +141,14 @@ export class WriteSide {
    * kernel took at once) must take the older write first.
    */
   transportWrote(error: Error | null): void {
+    this.#signalled++;
     this.#state.schedule(true, completeOldest, this, error);
   }
 
   /** @internal Completes the oldest write in flight; runs as work of the state (see `completeOldest`). */
   completeOldest(error: Error | null): void {
     const record = DONE;
+    if (this.#signalled > 0) this.#signalled--;
     if (!this.#queue.shiftInto(record)) return;
     const state = this.#state;
     this.pendingBytes -= record.length;
@@ -153,6 +160,7 @@ export class WriteSide {
     record.errorCallback = null;
     if (!silenced) this.#live--;
     if (error != null && !(this.status instanceof Error)) this.status = error;
+    if (error == null) state.bytesWritten += record.length; // statistics
     // Progress: the next write gets a whole writeTimeout.
     if (this.#live > 0) this.#timer?.refresh();
     if (silenced || state.closed) return;
@@ -160,7 +168,7 @@ export class WriteSide {
   }
 
   /** The oldest write whose callback is still to come, or null. */
-  #firstLive(): WriteRecord | null {
+  private firstLive(): WriteRecord | null {
     let first: WriteRecord | null = null;
     if (this.#live > 0) {
       this.#queue.forEach((record) => {
@@ -173,7 +181,7 @@ export class WriteSide {
   /** @internal The write timer fired: the oldest live write has made no progress for writeTimeout. */
   onTimer(): void {
     const state = this.#state;
-    const head = this.#firstLive();
+    const head = this.firstLive();
     if (head === null || state.closed) return;
     this.status = 'timeout';
     head.silenced = true;
@@ -197,7 +205,8 @@ export class WriteSide {
 
   /** @internal The transport closed: writes still in flight will never complete. */
   onClose(): void {
-    if (this.#queue.size === 0 || this.#state.closed) return;
+    // Writes already reported done (their completions wait in the collection) reached the kernel.
+    if (this.#queue.size <= this.#signalled || this.#state.closed) return;
     if (!(this.status instanceof Error)) this.status = transportClosedError();
   }
 
@@ -207,7 +216,7 @@ export class WriteSide {
    * `(state, null, null)`.
    */
   abort(abortCallback: AnyCallback | null): void {
-    const buffer = this.#firstLive()?.buffer ?? null;
+    const buffer = this.firstLive()?.buffer ?? null;
     this.#queue.forEach((record) => {
       record.silenced = true;
     });
@@ -248,6 +257,7 @@ export class WriteSide {
     this.#queue.clear();
     this.pendingBytes = 0;
     this.#live = 0;
+    this.#signalled = 0;
     this.#passRegistered = false;
     this.#timer?.clear();
   }

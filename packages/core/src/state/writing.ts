@@ -1,5 +1,5 @@
 /** The write operation: write-buffer, with queued output and the output cap. */
-import { OperationInProgressError, UnsupportedError } from '../errors.js';
+import { OperationInProgressError } from '../errors.js';
 import { checkBuffer, checkFunction, checkOptions, checkRange, keys, type CheckedOptions, optionalFunction, optionalSeconds } from '../options/validate.js';
 import { checkOpenState, type AsyncIoState } from './async-io-state.js';
 import type { BufferCallback } from './callbacks.js';
@@ -19,6 +19,8 @@ export interface WriteBufferOptions<B> {
 }
 
 const WRITE_BUFFER_KEYS = keys('start', 'end', 'timeout', 'errorCallback', 'userInfo');
+/** How a UDP state's kind refuses a stream write. */
+const WRITE_REFUSAL = 'use asyncIoStateSendMessage or asyncIoStateSendMessageToAddress';
 
 /**
  * Writes `buffer[start, end)`. `callback(state, buffer, count)` runs once the
@@ -49,14 +51,14 @@ export function asyncIoStateWriteBuffer<B extends Uint8Array | Int8Array>(
     timeout = optionalSeconds(o['timeout'], 'options.timeout');
     errorCallback = optionalFunction<BufferCallback<B>>(o['errorCallback'], 'options.errorCallback');
   }
-  if (s.udp !== null) throw new UnsupportedError(`${String(s)} is a UDP state: use asyncIoStateSendMessage or asyncIoStateSendMessageToAddress`);
-  if (!s.queueOutput && s.writer.activeCount > 0) {
+  const writer = s.kind.streamWriter(s, WRITE_REFUSAL);
+  if (!s.queueOutput && writer.activeCount > 0) {
     throw new OperationInProgressError(`a write is already in flight on ${String(s)} (create it with queueOutput: true to queue writes)`);
   }
   if (s.sslBusy) throw new OperationInProgressError(`a TLS attach, detach or handshake runs on ${String(s)}`);
   if (timeout !== undefined) s.writeTimeout = timeout;
   if (o !== undefined && 'userInfo' in o) s.userInfo = o['userInfo'];
-  s.writer.write(
+  writer.write(
     source,
     start,
     end,

@@ -9,7 +9,7 @@
  * through the socket, as the state's are.
  */
 import tls from 'node:tls';
-import { HandshakeFailedError, HandshakeTimeoutError, UnsupportedError } from '../errors.js';
+import { HandshakeFailedError, HandshakeTimeoutError, PeerClosedError, UnsupportedError } from '../errors.js';
 import { peerChainError, releaseTlsControl, startClientHandshake } from '../node-internals.js';
 import { secondsToMs } from '../options/validate.js';
 import { clearTimer, setTimer, type Timer } from '../clock.js';
@@ -60,12 +60,7 @@ function isPeerClose(error: Error): boolean {
 }
 
 function peerClosedError(cause: Error | null): HandshakeFailedError {
-  let reason = cause;
-  if (reason === null) {
-    const closed: NodeJS.ErrnoException = new Error('the peer closed the connection during the TLS handshake');
-    closed.code = 'ECONNRESET';
-    reason = closed;
-  }
+  const reason = cause ?? new PeerClosedError('the peer closed the connection during the TLS handshake');
   return new HandshakeFailedError(`the peer closed the connection during the TLS handshake (${(reason as NodeJS.ErrnoException).code ?? reason.message})`, {
     cause: reason,
     peerClosed: true,

@@ -15,6 +15,7 @@ import { logger } from '../debug.js';
 import { HandshakeFailedError, errorCode } from '../errors.js';
 import type { AsyncIoState } from '../state/async-io-state.js';
 import { makeTlsSocket, runHandshake } from './handshake.js';
+import { handshakeEnded } from '../stats/state-events.js';
 import { RecordFeeder } from './record-feeder.js';
 import type { TlsAttachment } from './tls-attachment.js';
 
@@ -61,6 +62,7 @@ export function startHandshake(state: AsyncIoState, attachment: TlsAttachment, t
       configure(socket);
     } catch (error) {
       const failure = new HandshakeFailedError(`sslConfigureCallback threw: ${(error as Error).message}`, { cause: error });
+      handshakeEnded(state, failure);
       failHandshake(state, attachment, failure);
       report(state, failure, false);
       return;
@@ -73,6 +75,7 @@ export function startHandshake(state: AsyncIoState, attachment: TlsAttachment, t
     (failure) => {
       attachment.cancelHandshake = null;
       if (state.closed) return;
+      handshakeEnded(state, failure);
       if (failure === null) {
         if (log.enabled) log('%s: TLS established (%s)', state, socket.getProtocol() ?? '?');
         report(state, null, true);

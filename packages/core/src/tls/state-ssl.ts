@@ -80,7 +80,8 @@ export function asyncIoStateAttachSsl(state: AsyncIoState, callback: SslCallback
   const o = checkOptions(options, ATTACH_KEYS);
   const request = checkTlsOptions(o, true, 'server', true);
   if (request === null) throw new InvalidArgumentError('options.sslCtx', 'must give a context (or be left out for true) to attach TLS');
-  if (s.udp !== null) throw new UnsupportedError(`${String(s)} is a UDP state: TLS runs over TCP only`);
+  // A UDP state's kind refuses: TLS runs over a stream.
+  s.kind.streamReader(s, 'TLS runs over TCP only');
   if (s.tls !== null) throw new InvalidArgumentError('state', `${String(s)} already has TLS attached`);
   // TLS runs on Node's sockets: a state on another transport (native) cannot take it.
   if (s.transport !== null && s.socket === null) throw new UnsupportedError(`${String(s)} is on the ${s.transport.kind} transport: TLS needs transport 'node'`);

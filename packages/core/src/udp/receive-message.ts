@@ -2,7 +2,7 @@
 import { checkBoolean, checkBuffer, checkFunction, checkOptions, checkRange, keys, optionalFunction, optionalSeconds } from '../options/validate.js';
 import { checkOpenState, type AsyncIoState } from '../state/async-io-state.js';
 import { assertReadFree } from '../state/reading.js';
-import type { ReceiveCallback } from './udp-transport.js';
+import type { ReceiveCallback } from './udp-receive.js';
 import { udpOf } from './udp-state.js';
 
 /** Options of asyncIoStateReceiveMessage. */
@@ -57,7 +57,7 @@ export function asyncIoStateReceiveMessage<B extends Uint8Array | Int8Array>(
   assertReadFree(s);
   if (timeout !== undefined) s.readTimeout = timeout;
   if ('userInfo' in o) s.userInfo = o['userInfo'];
-  udp.startReceive(
+  udp.receiver.start(
     target,
     start,
     end,

@@ -23,7 +23,7 @@ export function makeUdpState(
 ): AsyncIoState {
   const state = new AsyncIoState(collection, socket, settings);
   if (maxQueuedMessages !== undefined) state.maxQueuedMessages = maxQueuedMessages;
-  state.udp = new UdpTransport(state, socket, udp);
+  state.kind = new UdpTransport(state, socket, udp);
   if (log.enabled) {
     const local = state.address;
     const peer = state.peerAddress;
@@ -34,7 +34,7 @@ export function makeUdpState(
 
 /** @internal The UDP part of `state`; throws `ERR_COMMIO_UNSUPPORTED` on a TCP state. */
 export function udpOf(state: AsyncIoState, what: string): UdpTransport {
-  const udp = state.udp;
+  const udp = state.kind;
   if (!(udp instanceof UdpTransport)) throw new UnsupportedError(`${String(state)} is not a UDP state: ${what} needs one`);
   return udp;
 }

@@ -1,0 +1,38 @@
+/**
+ * Why a state closed, derived at close from what it already records: the
+ * statuses of its two directions, whether its input ended, and whether it
+ * was aborted. The first that applies wins, so a program that closes a
+ * connection after its read saw 'eof' or timed out counts that, not its
+ * own close.
+ */
+import { BufferOverflowError, OutputOverflowError } from '../errors.js';
+import type { IoStatus } from '../state/status.js';
+
+/** Why a state closed (see `ClosedCounts`). */
+export type CloseReason = 'eof' | 'timeout' | 'error' | 'outputOverflow' | 'bufferOverflow' | 'aborted' | 'closed';
+
+/** The reason and, for `'error'`, the error's code (else null). */
+export interface ClosedBecause {
+  reason: CloseReason;
+  code: string | null;
+}
+
+function codeOf(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : error.name;
+}
+
+/**
+ * The reason for statuses `read` and `write`: an overflow first, then an
+ * error, a timeout, the end of input (`inputEnded`), an abort, and else a
+ * plain close by the program.
+ */
+export function closeReasonOf(read: IoStatus, write: IoStatus, inputEnded: boolean, aborted: boolean): ClosedBecause {
+  if (write instanceof OutputOverflowError || read instanceof OutputOverflowError) return { reason: 'outputOverflow', code: null };
+  if (read instanceof BufferOverflowError || write instanceof BufferOverflowError) return { reason: 'bufferOverflow', code: null };
+  if (read instanceof Error) return { reason: 'error', code: codeOf(read) };
+  if (write instanceof Error) return { reason: 'error', code: codeOf(write) };
+  if (read === 'timeout' || write === 'timeout') return { reason: 'timeout', code: null };
+  if (inputEnded || read === 'eof') return { reason: 'eof', code: null };
+  return { reason: aborted ? 'aborted' : 'closed', code: null };
+}
