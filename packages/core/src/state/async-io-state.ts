@@ -109,7 +109,6 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   get tls(): StateTlsInfo | null {
     return this.#rare === null ? null : this.#rare.tls;
   }
-  /** @internal */
   set tls(value: StateTlsInfo | null) {
     if (value !== null || this.#rare !== null) this.rareFields().tls = value;
   }
@@ -118,7 +117,6 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   get tlsOperation(): TlsOperation {
     return this.#rare === null ? null : this.#rare.tlsOperation;
   }
-  /** @internal */
   set tlsOperation(value: TlsOperation) {
     if (value !== null || this.#rare !== null) this.rareFields().tlsOperation = value;
   }
@@ -127,7 +125,6 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   get acceptedProxyHeader(): ProxyHeader | null {
     return this.#rare === null ? null : this.#rare.acceptedProxyHeader;
   }
-  /** @internal */
   set acceptedProxyHeader(value: ProxyHeader | null) {
     if (value !== null || this.#rare !== null) this.rareFields().acceptedProxyHeader = value;
   }
