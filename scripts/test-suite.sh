@@ -52,15 +52,27 @@ done
 [ ${#nodes[@]} -gt 0 ] || { echo "suite: no Node.js to run on" >&2; exit 1; }
 
 full=${TEST_FULL_LINE:-last}
+
+# test:native-transport: the main plain-TCP files once more, on the native
+# transport (COMMIO_TEST_TRANSPORT=native), on the last line; only for a
+# whole-suite run. TEST_NATIVE_TRANSPORT=0 leaves it out.
+native_files=(test/read.test.ts test/read-with-checking.test.ts test/write.test.ts test/native-core.test.ts)
+native_line=-1
+if [ $# -eq 0 ] && [ "${TEST_NATIVE_TRANSPORT:-1}" != 0 ]; then
+  native_line=${#nodes[@]}
+  names+=("${names[-1]}, transport native") nodes+=("${nodes[-1]}")
+fi
 logs=$(mktemp -d "${TMPDIR:-/tmp}/commio-suite.XXXXXX")
 trap 'rm -rf "$logs"' EXIT
 
 # Runs ava under one node; its output goes to $logs/<i>.log, its status to $logs/<i>.rc.
 run_line() {
-  local i=$1 args=()
-  if [ $# -gt 1 ]; then
+  local i=$1 args=() transport=node
+  if [ "$i" -eq "$native_line" ]; then
+    args=("${native_files[@]}") transport=native
+  elif [ $# -gt 1 ]; then
     args=("${@:2}")
-  elif [ "$full" != all ] && ! { [ "$full" = last ] && [ "$i" -eq $((${#nodes[@]} - 1)) ]; } &&
+  elif [ "$full" != all ] && ! { [ "$full" = last ] && [ "$i" -eq $((${#nodes[@]} - 1 - (native_line >= 0))) ]; } &&
     [ "$full" != "${names[$i]%% *}" ]; then
     args=('test/**/*.test.ts' '!test/reliability-*.test.ts')
   fi
@@ -68,7 +80,7 @@ run_line() {
   [ ${#args[@]} -eq 0 ] || what="ava ${args[*]}"
   echo "== Node.js ${names[$i]}: $what" >>"$logs/$i.log"
   local started=$SECONDS
-  "${nodes[$i]}" node_modules/ava/entrypoints/cli.mjs "${args[@]}" >>"$logs/$i.log" 2>&1
+  COMMIO_TEST_TRANSPORT=$transport "${nodes[$i]}" node_modules/ava/entrypoints/cli.mjs "${args[@]}" >>"$logs/$i.log" 2>&1
   echo $? >"$logs/$i.rc"
   echo $((SECONDS - started)) >"$logs/$i.seconds"
 }

@@ -6,7 +6,8 @@
  * destroy; writes made before a detach still complete.
  */
 import test from 'ava';
-import { NativeStreamTransport, SEAM_WRITE_DONE, SEAM_WRITE_PENDING, type SeamStreamSink } from '@commio/native';
+import { WRITE_DONE, WRITE_PENDING, type StreamSink } from '@commio/core/internal';
+import { NativeStreamTransport } from '../packages/core/src/transports/native-stream-transport.js';
 import { rawClient, readBytes } from './helpers/fixtures.js';
 import { RecordingSink, checkNativeNoLeaksAfterAll, nativeTest, nativeServer, requireNativeLoop } from './helpers/native-fixtures.js';
 
@@ -14,7 +15,7 @@ checkNativeNoLeaksAfterAll(test);
 const nativeOnly = nativeTest(test);
 
 /** A state's sink that records reports and fails the test if one arrives inside a driver call. */
-class StateSink implements SeamStreamSink {
+class StateSink implements StreamSink {
   insideDriver = false;
   reentered = 0;
   chunks: Buffer[] = [];
@@ -87,8 +88,8 @@ nativeOnly('reads, writes (at once and batched) and a reported shutdown, never i
   client.write('ping');
   await sink.until(() => Buffer.concat(sink.chunks).toString() === 'ping');
 
-  t.is(sink.driver(() => transport.write(id, Buffer.from('at once,'), false)), SEAM_WRITE_DONE);
-  t.is(sink.driver(() => transport.write(id, Buffer.from(' batched'), true)), SEAM_WRITE_PENDING);
+  t.is(sink.driver(() => transport.write(id, Buffer.from('at once,'), false)), WRITE_DONE);
+  t.is(sink.driver(() => transport.write(id, Buffer.from(' batched'), true)), WRITE_PENDING);
   sink.driver(() => transport.flushAfterPass(id));
   sink.driver(() => transport.shutdownOutput(id, true));
   t.is((await readBytes(client, 16)).toString(), 'at once, batched');
@@ -145,7 +146,7 @@ nativeOnly('writes made before a detach still complete to the same sink; bytes t
     if (transport.isOpen(id)) transport.destroy(id);
   });
   const big = Buffer.alloc(48 * 1024 * 1024, 5);
-  t.is(transport.write(id, big, false), SEAM_WRITE_PENDING, 'more than loopback holds');
+  t.is(transport.write(id, big, false), WRITE_PENDING, 'more than loopback holds');
   transport.setReading(id, true);
   transport.detach(id);
   const received = readBytes(client, big.length);

@@ -238,6 +238,7 @@ const stateOps: Code[] = ['ERR_COMMIO_UNSUPPORTED'];
 const SPECS: Record<string, Spec> = {
   // collections
   makeWaitStateCollection: { args: fc.tuple() },
+  nativeTransportStatus: { args: fc.tuple() },
   createAndRunWaitStateCollection: {
     args: fc.tuple(anyValue, options({ handler: oneOf(true, 'abort', null, noop), withBacktrace: oneOf(true, false, 'bug-form', 'quick') })),
   },

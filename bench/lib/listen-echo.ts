@@ -27,6 +27,14 @@ export async function listenEcho(
 ): Promise<number> {
   const collection = core.createAndRunWaitStateCollection(name);
   const options: AcceptOptions = { address: '127.0.0.1', ipv6: false, queueOutput, nodelay: args.nodelay };
+  if (args.transport === 'native') {
+    const status = core.nativeTransportStatus();
+    if (!status.available) {
+      process.stderr.write(`${name}: the native transport is unavailable (${status.reason ?? 'unknown'}); refusing to measure the Node transport instead\n`);
+      process.exit(2);
+    }
+    options.transport = 'native';
+  }
   if (args.tls !== null) {
     if (!coreHasTls()) {
       process.stderr.write(`${name}: this @commio/core has no TLS on states yet; refusing to run a TLS server as plain TCP\n`);

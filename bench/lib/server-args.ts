@@ -1,10 +1,12 @@
 /**
  * Command line of the benchmark echo servers:
  *
- *   node bench/dist/<server>.js PORT [--tls CERT KEY] [--buffer BYTES] [--no-nodelay]
+ *   node bench/dist/<server>.js PORT [--tls CERT KEY] [--buffer BYTES] [--no-nodelay] [--transport node|native]
  *
  * `--no-nodelay` turns commio's default TCP_NODELAY off (to compare with
- * anchors that keep Nagle on). They listen on 127.0.0.1 only (the harness and the memory driver are
+ * anchors that keep Nagle on). `--transport native` serves on the native
+ * transport, and exits with status 2 if the addon is unavailable (a run must
+ * never silently measure the Node transport). They listen on 127.0.0.1 only (the harness and the memory driver are
  * loopback-only) and exit 0 on SIGINT/SIGTERM, so `node --cpu-prof` writes its
  * profile when the harness stops them.
  */
@@ -20,6 +22,8 @@ export interface ServerArgs {
   bufferBytes: number;
   /** TCP_NODELAY on accepted connections (commio's default). */
   nodelay: boolean;
+  /** The `transport` accept option. */
+  transport: 'node' | 'native';
 }
 
 function fail(usage: string, why: string): never {
@@ -33,6 +37,7 @@ export function parseServerArgs(argv: readonly string[], usage: string, defaultB
   let tls: ServerArgs['tls'] = null;
   let bufferBytes = defaultBufferBytes;
   let nodelay = true;
+  let transport: ServerArgs['transport'] = 'node';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--tls') {
@@ -44,6 +49,10 @@ export function parseServerArgs(argv: readonly string[], usage: string, defaultB
     } else if (arg === '--buffer') {
       bufferBytes = Number(argv[++i]);
       if (!Number.isInteger(bufferBytes) || bufferBytes < 1) fail(usage, '--buffer needs a positive whole number of bytes');
+    } else if (arg === '--transport') {
+      const choice = argv[++i];
+      if (choice !== 'node' && choice !== 'native') fail(usage, '--transport needs node or native');
+      transport = choice;
     } else if (arg === '--no-nodelay') {
       nodelay = false;
     } else if (/^\d+$/.test(arg) && port === null) {
@@ -54,7 +63,7 @@ export function parseServerArgs(argv: readonly string[], usage: string, defaultB
     }
   }
   if (port === null) fail(usage, 'missing PORT');
-  return { port, tls, bufferBytes, nodelay };
+  return { port, tls, bufferBytes, nodelay, transport };
 }
 
 /** Exits with status 0 on SIGINT and SIGTERM (so profilers flush and the harness sees a clean stop). */

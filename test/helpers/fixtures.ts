@@ -4,6 +4,7 @@ import type { ExecutionContext } from 'ava';
 import {
   createAndRunWaitStateCollection,
   createAsyncIoState,
+  createAsyncIoStateAndConnectedTcpSocket,
   waitStateCollectionStopLoop,
   type AsyncIoState,
   type CreateAsyncIoStateOptions,
@@ -81,9 +82,17 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 }
 
 /**
+ * The transport the plain-TCP helpers put their commio states on:
+ * `COMMIO_TEST_TRANSPORT=native` reruns a test file on the native transport
+ * (scripts/test-suite.sh does, for the main plain-TCP files).
+ */
+export const testTransport: 'node' | 'native' = process.env['COMMIO_TEST_TRANSPORT'] === 'native' ? 'native' : 'node';
+
+/**
  * A state made with `createAsyncIoState` on a raw client socket, and the raw
  * server-side socket as its peer; in `collection`, or in a fresh one stopped
- * when the test ends.
+ * when the test ends. With `COMMIO_TEST_TRANSPORT=native` the state
+ * connects on the native transport instead (`socket` then throws).
  */
 export async function statePair(
   t: ExecutionContext,
@@ -93,7 +102,32 @@ export async function statePair(
   const c = collection ?? withCollection(t);
   const accepted = deferred<net.Socket>();
   const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
+  if (testTransport === 'native') return nativeStatePair(c, port, accepted.promise, options);
   const socket = await rawClient(t, port);
   const state = createAsyncIoState(c, socket, options);
   return { state, peer: await accepted.promise, socket, c };
+}
+
+/** `statePair` on the native transport: the state connects itself; it has no net.Socket under it. */
+async function nativeStatePair(
+  c: WaitStateCollection,
+  port: number,
+  accepted: Promise<net.Socket>,
+  options: CreateAsyncIoStateOptions | undefined,
+): Promise<{ state: AsyncIoState; peer: net.Socket; socket: net.Socket; c: WaitStateCollection }> {
+  const connected = deferred<AsyncIoState>();
+  createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, (s, failure) => (failure === null ? connected.resolve(s) : connected.reject(failure)), {
+    ...options,
+    transport: 'native',
+  });
+  const state = await connected.promise;
+  const peer = await accepted;
+  return {
+    state,
+    peer,
+    c,
+    get socket(): net.Socket {
+      throw new Error('a state on the native transport has no net.Socket under it');
+    },
+  };
 }

@@ -4,6 +4,7 @@
  * `checkNoLeaksAfterAll(test)` once at the top of each test file.
  */
 import type { TestFn } from 'ava';
+import { checkNativeNoLeaksAfterAll } from './native-fixtures.js';
 
 /** Handle kinds that a finished test must not leave behind. */
 const LEAKABLE = new Set(['TCPSocketWrap', 'TCPServerWrap', 'TCPWRAP', 'UDPWrap', 'UDPWRAP', 'Timeout', 'PipeWrap', 'TLSWrap', 'TTYWrap_', 'ProcessWrap', 'FSEvent', 'StatWatcher']);
@@ -45,6 +46,8 @@ function beyond(now: Record<string, number>, baseline: Record<string, number>): 
  * open than before them (the test runner keeps a few of its own).
  */
 export function checkNoLeaksAfterAll(test: TestFn): void {
+  // Native sockets are no Node handles: under COMMIO_TEST_TRANSPORT=native they are counted too.
+  if (process.env['COMMIO_TEST_TRANSPORT'] === 'native') checkNativeNoLeaksAfterAll(test);
   let baseline: Record<string, number> = {};
   test.before(() => {
     baseline = openHandles();

@@ -1,6 +1,6 @@
 /**
  * Logging through `debug`. Namespaces: `commio:collection`, `commio:state`,
- * `commio:accept`, `commio:connect`, `commio:udp`, `commio:ssl`.
+ * `commio:accept`, `commio:connect`, `commio:udp`, `commio:ssl`, `commio:transport`.
  * `DEBUG=commio:*` shows the life of every state and handle. Only counts are
  * ever logged, never payload bytes.
  */
@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import createDebug from 'debug';
 
 /** The parts of commio that log, one `debug` namespace each. */
-export type LogArea = 'collection' | 'state' | 'accept' | 'connect' | 'udp' | 'ssl';
+export type LogArea = 'collection' | 'state' | 'accept' | 'connect' | 'udp' | 'ssl' | 'transport';
 
 /**
  * A logger for one area: call it printf-style; check `.enabled` before costly

@@ -105,6 +105,8 @@ export {
 // connecting
 export { createAsyncIoStateAndConnectedTcpSocket } from './connect/connect-tcp.js';
 export type { ConnectOptions, ConnectCallback } from './connect/connect-tcp.js';
+export { nativeTransportStatus } from './transports/native-status.js';
+export type { NativeTransportStatus, TransportChoice } from './transports/native-status.js';
 
 // UDP
 export { createAsyncIoStateAndUdpSocket, createAsyncIoStateAndConnectedUdpSocket } from './udp/create-udp-socket.js';

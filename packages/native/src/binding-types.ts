@@ -57,13 +57,21 @@ export interface NativeShared {
   /** Per write of a `flush`: 1 handed to the kernel, 0 queued (a `drained` record follows), or -errno. */
   readonly writeResults: Int32Array;
   /** Records per batch and writes per flush at most. */
-  readonly capacity: { readonly events: number; readonly writes: number };
+  readonly capacity: {
+    /** Records one batch holds at most. */
+    readonly events: number;
+    /** Writes one `flush` call takes at most. */
+    readonly writes: number;
+  };
 }
 
 /** A local or peer address. `family` is 4 or 6. */
 export interface NativeAddress {
+  /** The IP address as text (`'127.0.0.1'`, `'::1'`). */
   readonly address: string;
+  /** The TCP port. */
   readonly port: number;
+  /** The IP version. */
   readonly family: 4 | 6;
 }
 
@@ -83,6 +91,7 @@ export interface NativeBinding {
   setReading(id: number, on: boolean): number;
   /** Whether the socket keeps Node's loop alive. */
   setRef(id: number, on: boolean): number;
+  /** TCP_NODELAY on or off; 0 or -errno. */
   setNoDelay(id: number, on: boolean): number;
   /** `delay` in seconds (0: the system's). */
   setKeepAlive(id: number, on: boolean, delay: number): number;
@@ -101,5 +110,10 @@ export interface NativeBinding {
   /** Bytes accepted by `flush` and not yet handed to the kernel, or -errno. */
   queuedBytes(id: number): number;
   /** Open listeners and connections, and how many keep the loop alive. */
-  stats(): { open: number; refs: number };
+  stats(): {
+    /** Listeners and connections open. */
+    open: number;
+    /** How many of them keep Node's loop alive. */
+    refs: number;
+  };
 }

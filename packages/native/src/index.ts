@@ -70,22 +70,24 @@ export function loadNative(): NativeBinding | null {
   return loaded;
 }
 
-let theLoop: NativeLoop | null | undefined;
+/**
+ * Where the one loop is kept: on the global object, because the addon can
+ * be initialized once per process (or worker) while this module may be
+ * loaded twice (once through `import`, once through `require`, as core
+ * loads it on demand).
+ */
+const loopKey = Symbol.for('@commio/native.loop');
+type LoopHolder = { [loopKey]?: NativeLoop };
 
 /** The process's one `NativeLoop` (made on first use), or `null` when the addon is unavailable. */
 export function nativeLoop(): NativeLoop | null {
-  if (theLoop !== undefined) return theLoop;
+  const holder = globalThis as LoopHolder;
+  const existing = holder[loopKey];
+  if (existing !== undefined) return existing;
   const binding = loadNative();
-  theLoop = binding === null ? null : new NativeLoop(binding);
-  return theLoop;
+  if (binding === null) return null;
+  const loop = new NativeLoop(binding);
+  holder[loopKey] = loop;
+  return loop;
 }
 
-export { NativeStreamTransport } from './native-stream-transport.js';
-export {
-  SEAM_WRITE_DONE,
-  SEAM_WRITE_PENDING,
-  type SeamSocketAddress,
-  type SeamStreamSink,
-  type SeamStreamTransport,
-  type SeamWriteOutcome,
-} from './stream-seam.js';

@@ -36,6 +36,7 @@ export interface NativeListenerSink {
 export interface NativeSocketOptions {
   /** TCP_NODELAY. */
   readonly noDelay?: boolean;
+  /** SO_KEEPALIVE. */
   readonly keepAlive?: boolean;
   /** Seconds before the first keep-alive probe; 0: the system's. */
   readonly keepAliveDelay?: number;
@@ -43,6 +44,7 @@ export interface NativeSocketOptions {
   readonly startReading?: boolean;
   /** Keep Node's loop alive (default true). */
   readonly ref?: boolean;
+  /** IPV6_V6ONLY on an IPv6 listener: IPv6 only, no IPv4-mapped connections. */
   readonly ipv6Only?: boolean;
   /** Listen backlog (default 511). */
   readonly backlog?: number;
@@ -172,6 +174,7 @@ export class NativeLoop {
     this.binding.setRef(id, on);
   }
 
+  /** TCP_NODELAY on or off; throws a Node-style error when the socket refuses. */
   setNoDelay(id: number, on: boolean): void {
     check(this.binding.setNoDelay(id, on), 'setsockopt');
   }
@@ -200,7 +203,12 @@ export class NativeLoop {
    * net.Socket({ fd })`), with the bytes written to it and not yet sent: the
    * new owner writes them first.
    */
-  release(id: number): { fd: number; unsent: Buffer } {
+  release(id: number): {
+    /** The descriptor, still open, owned by the caller from now on. */
+    fd: number;
+    /** Bytes written and not yet sent, to be written first by the new owner. */
+    unsent: Buffer;
+  } {
     this.flush();
     const unsent = this.binding.takeQueued(id);
     if (typeof unsent === 'number') throw errnoError(-unsent, 'release');
@@ -243,7 +251,12 @@ export class NativeLoop {
   }
 
   /** Open listeners and connections, and how many keep the loop alive. */
-  stats(): { open: number; refs: number } {
+  stats(): {
+    /** Listeners and connections open. */
+    open: number;
+    /** How many of them keep Node's loop alive. */
+    refs: number;
+  } {
     return this.binding.stats();
   }
 

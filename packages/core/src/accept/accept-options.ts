@@ -23,6 +23,7 @@ import type { AcceptSettings, ListenSource } from './accept-settings.js';
 import type { Ipv6Choice } from './listen-targets.js';
 import { resolveProxySettings, type ProxyProtocolOptions } from '../proxy/proxy-options.js';
 import type { AcceptingHandle } from './accepting-handle.js';
+import { checkTransport, type TransportChoice } from '../transports/native-status.js';
 
 export type { Ipv6Choice } from './listen-targets.js';
 export type { AcceptSettings, ListenSource } from './accept-settings.js';
@@ -106,6 +107,16 @@ export interface AcceptOptions extends AcceptTlsOptions {
    * accepting: the place to tell the handle's states to finish.
    */
   drainCallback?: ((handle: AcceptingHandle) => void) | null;
+  /**
+   * What moves the bytes of accepted connections: `'node'` (`net.Socket`s)
+   * or `'native'` (the optional `@commio/native` addon; plain TCP on a port
+   * or `{ fd }` only: with `sslCtx`, `proxyProtocol`, `createState: false`,
+   * `initFunction`, `reuseport` or an adopted `net.Server` it throws
+   * `ERR_COMMIO_UNSUPPORTED`). When the addon is unavailable the Node
+   * transport is used (see `nativeTransportStatus`).
+   * @default 'node'
+   */
+  transport?: TransportChoice;
 }
 
 /** @internal Every option key the accept function knows (TLS keys included). */
@@ -138,6 +149,7 @@ export const ACCEPT_KEYS = keys(
   'proxyProtocol',
   'proxyErrorCallback',
   'drainCallback',
+  'transport',
 );
 
 const IPV6_CHOICES: readonly Ipv6Choice[] = ['any', 'both', true, false];
@@ -225,12 +237,26 @@ export function resolveAcceptSettings(service: unknown, o: CheckedOptions): Acce
     options: o,
     proxy: resolveProxySettings(o),
     drainCallback: optionalFunction<(handle: AcceptingHandle) => void>(o['drainCallback'], 'options.drainCallback'),
+    transport: checkTransport(o['transport'], 'options.transport', o['sslCtx'] !== undefined && o['sslCtx'] !== null),
   };
   if (source.kind !== 'port') checkAdoptionOptions(source, o);
+  if (settings.transport === 'native') checkNativeOptions(settings);
   if (reuseport && !reusePortSupported()) {
     throw new UnsupportedError(`reuseport needs Node.js >= 22.12 (this is ${process.versions.node})`);
   }
   return settings;
+}
+
+/** What the native transport does not do (yet): refused before anything is opened. */
+function checkNativeOptions(settings: AcceptSettings<AcceptingHandle>): void {
+  const refuse = (what: string): never => {
+    throw new UnsupportedError(`options.transport 'native' does not support ${what} (use the Node transport)`);
+  };
+  if (settings.proxy !== null) refuse('proxyProtocol');
+  if (!settings.createState) refuse('createState: false (it hands over a net.Socket)');
+  if (settings.initFunction !== null) refuse('initFunction (there is no net.Server)');
+  if (settings.reuseport) refuse('reuseport');
+  if (settings.source.kind === 'server') refuse('adopting a net.Server (give its port or { fd })');
 }
 
 /** Options that choose how to bind cannot be honoured for a socket that is already bound. */

@@ -4,6 +4,7 @@ import type { CheckedOptions } from '../options/validate.js';
 import type { StateSettings } from '../state/async-io-state.js';
 import type { Ipv6Choice } from './listen-targets.js';
 import type { ProxySettings } from '../proxy/proxy-options.js';
+import type { TransportChoice } from '../transports/native-status.js';
 
 /** What to listen on: a port commio binds, or a socket to adopt. */
 export type ListenSource =
@@ -41,4 +42,6 @@ export interface AcceptSettings<H = never> {
   readonly proxy: ProxySettings | null;
   /** `drainCallback`, or null. */
   readonly drainCallback: ((handle: H) => void) | null;
+  /** The `transport` option: what accepted connections run on. */
+  readonly transport: TransportChoice;
 }

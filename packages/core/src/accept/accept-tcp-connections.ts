@@ -25,6 +25,9 @@ import { LookupFailure, planTargets, planWithoutLookup, type ListenTarget } from
 import { retryWhileInUse } from './listen-with-retry.js';
 import { serverHandle, startAccepting } from './native-listen.js';
 import { noteAcceptingHandle } from '../workers/worker-side.js';
+import { nativeDriver } from '../transports/native-driver.js';
+import { acceptNativeConnection, openNativeListeners } from './native-accept.js';
+import type { AcceptListener } from './accept-listener.js';
 
 const log = logger('accept');
 
@@ -134,11 +137,21 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
   c.addMember(handle);
   const signal = handle.setupSignal;
   const unforward = forwardAbort(handle, settings.signal);
+  // `transport: 'native'` without the addon: the Node path (nativeTransportStatus() says why).
+  const driver = settings.transport === 'native' ? nativeDriver() : null;
   try {
-    const bound = await openServers(settings, signal);
-    handle.adopt(bound.map((b) => new Listener(b.server, b.pausable, b.where, handle)));
+    let listeners: AcceptListener[];
+    if (driver !== null) {
+      const opened = await openNativeListeners(driver, settings, signal);
+      for (const listener of opened) listener.handOverTo((id) => acceptNativeConnection(handle, driver, id));
+      listeners = opened;
+    } else {
+      const bound = await openServers(settings, signal);
+      listeners = bound.map((b) => new Listener(b.server, b.pausable, b.where, handle));
+    }
+    handle.adopt(listeners);
     signal.throwIfAborted();
-    if (settings.maxConnections !== null && bound.some((b) => !b.pausable)) {
+    if (settings.maxConnections !== null && listeners.some((l) => !l.pausable)) {
       throw new UnsupportedError('maxConnections needs a listening socket commio can pause, which this Node.js does not offer here');
     }
     if (settings.initFunction !== null) await runInitFunction(c, handle, settings.initFunction, signal);
@@ -149,7 +162,7 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
   } finally {
     unforward();
   }
-  log('%s: listening (%s) on %s', handle, String(settings.listenName), handle.sockets.map((s) => JSON.stringify(s.address())).join(' '));
+  log('%s: listening (%s) on %s%s', handle, String(settings.listenName), handle.sockets.map((s) => JSON.stringify(s.address())).join(' '), driver !== null ? ' (native)' : '');
   // Accept only after the caller's continuation has run.
   setImmediate(() => handle.start());
   // In a worker of startWorkerProcesses: drained when the primary stops the group.

@@ -14,6 +14,7 @@ import type { AcceptSettings } from './accept-settings.js';
 import { ConnectionLimit, type LimitedAcceptor } from './connection-limit.js';
 import { OpenConnections } from './open-connections.js';
 import { HOLD_FULL, HOLD_SETUP, type Listener, type ListenerOwner } from './listener.js';
+import type { AcceptListener } from './accept-listener.js';
 import { collectionCounters } from '../stats/stats-counters.js';
 import { acceptFailed, acceptsPaused } from '../stats/accept-events.js';
 
@@ -40,7 +41,7 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
   readonly limit: ConnectionLimit | null;
   /** @internal The connections the handle made that are still open. */
   readonly connections: OpenConnections;
-  #listeners: Listener[] = [];
+  #listeners: AcceptListener[] = [];
   #localPort = 0;
   #closed = false;
   #ready = false;
@@ -77,14 +78,14 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
     return this.#closed ? null : this.home;
   }
 
-  /** The (first) listening server, or `null` once closed. Do no I/O on it; address queries are fine. */
+  /** The (first) listening server, or `null` once closed (and with `transport: 'native'`, which has none). Do no I/O on it; address queries are fine. */
   get socket(): net.Server | null {
     return this.#closed ? null : (this.#listeners[0]?.server ?? null);
   }
 
-  /** Every listening server, one per address, in address order (empty once closed). */
+  /** Every listening server, one per address, in address order (empty once closed, and with `transport: 'native'`). */
   get sockets(): readonly net.Server[] {
-    return this.#closed ? [] : this.#listeners.map((l) => l.server);
+    return this.#closed ? [] : this.#listeners.flatMap((l) => (l.server === null ? [] : [l.server]));
   }
 
   /** The port the (first) listening socket is bound to. */
@@ -112,8 +113,11 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
     return this.#setup?.signal ?? AbortSignal.abort(new CollectionClosedError(`${String(this)} is closed`));
   }
 
-  /** @internal The listeners are bound: the handle owns them from now on (closes them if it closed meanwhile). */
-  adopt(listeners: Listener[]): void {
+  /**
+   * @internal The listeners are bound: the handle owns them from now on (closes them if it closed meanwhile).
+   * @param listeners - Node or native listening sockets.
+   */
+  adopt(listeners: AcceptListener[]): void {
     if (this.#closed) {
       for (const listener of listeners) listener.close();
       return;

@@ -21,12 +21,15 @@ import type { AsyncIoState } from '../state/async-io-state.js';
 import { adoptTcpSocket } from '../state/create-state.js';
 import { transportClosedError } from '../state/status.js';
 import { prepareConnectTls } from '../tls/connect-tls.js';
+import { checkTransport, type TransportChoice } from '../transports/native-status.js';
+import { nativeDriver } from '../transports/native-driver.js';
+import { deliverConnectResult, type ConnectCallback } from './connect-result.js';
+import { connectNative, nativeHostUnsupported } from './connect-native.js';
 import type { ConnectTlsOptions } from '../tls/tls-options.js';
 
 const log = logger('connect');
 
-/** `(state, failure)`: `failure` is `null` once connected, else the error (the state is closed then). */
-export type ConnectCallback = (state: AsyncIoState, failure: Error | null) => void;
+export type { ConnectCallback } from './connect-result.js';
 
 /** Options of createAsyncIoStateAndConnectedTcpSocket. */
 export interface ConnectOptions extends StateOptions, ConnectTlsOptions {
@@ -42,6 +45,14 @@ export interface ConnectOptions extends StateOptions, ConnectTlsOptions {
   nodelay?: boolean;
   /** Address family for a host name: `false` IPv4, `true` IPv6, `'any'` either. @default 'any' */
   ipv6?: 'any' | boolean;
+  /**
+   * What moves the bytes: `'node'` (a `net.Socket`) or `'native'` (the
+   * optional `@commio/native` addon; plain TCP to an IP address literal
+   * only: with `sslCtx` it throws `ERR_COMMIO_UNSUPPORTED`). When the addon
+   * is unavailable the Node transport is used (see `nativeTransportStatus`).
+   * @default 'node'
+   */
+  transport?: TransportChoice;
 }
 
 /** @internal Every option key the connect function knows (TLS keys included). */
@@ -58,13 +69,8 @@ export const CONNECT_KEYS = keys(
   'sslConfigureCallback',
   'handshakeTimeout',
   'tlsextHostName',
+  'transport',
 );
-
-/** Queues the connect callback: a failure even though the state is closed by it (the callback must learn of it). */
-function deliverConnectResult(state: AsyncIoState, callback: ConnectCallback, failure: Error | null): void {
-  if (failure === null) state.deliver(true, callback, null);
-  else state.deliverEvenIfClosed(callback, failure);
-}
 
 /**
  * Returns a new state at once and connects it to `hostspec:service`.
@@ -94,7 +100,13 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   const nodelay = checkBoolean(o['nodelay'], 'options.nodelay', true);
   const ipv6 = checkKeyword<'any' | boolean>(o['ipv6'], 'options.ipv6', ['any', true, false], 'any');
   const tlsConnect = prepareConnectTls(o, host);
+  const transport = checkTransport(o['transport'], 'options.transport', tlsConnect !== null);
+  if (transport === 'native' && net.isIP(host) === 0) throw nativeHostUnsupported(host);
   c.assertAlive();
+  const driver = transport === 'native' ? nativeDriver() : null;
+  if (driver !== null) {
+    return connectNative(c, driver, { host, port, localAddress, localPort, keepalive, nodelay, connectTimeout, settings }, cb);
+  }
 
   const socket = new net.Socket({ allowHalfOpen: true });
   // Set before connecting (applied once connected): socket.connect() ignores these options on Node.js 20.

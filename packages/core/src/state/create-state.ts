@@ -113,7 +113,12 @@ export function createStateOnTransport<H>(collection: WaitStateCollection, trans
   const c = checkCollection(collection);
   const settings = resolveStateSettings(checkOptions(options, STATE_KEYS));
   c.assertAlive();
-  const state = new AsyncIoState(c, handle, settings);
+  return stateOnTransport(c, transport, handle, settings);
+}
+
+/** @internal `createStateOnTransport` with settings already checked (accept and connect on the native transport). */
+export function stateOnTransport<H>(collection: WaitStateCollection, transport: StreamTransport<H>, handle: H, settings: StateSettings): AsyncIoState {
+  const state = new AsyncIoState(collection, handle, settings);
   state.attachTransport(handle, transport);
   if (log.enabled) log('%s: made on a %s transport', state, transport.kind);
   return state;

@@ -52,8 +52,12 @@ let nextSerial = 1;
 export abstract class StateShell implements CollectionMember {
   /** The collection whose loop runs this state's callbacks. */
   readonly collection: WaitStateCollection;
-  /** What the state wraps: the object given to `createAsyncIoState`, else the Node socket. */
-  readonly object: unknown;
+  /**
+   * What the state wraps: the object given to `createAsyncIoState`, else the
+   * Node socket. On the native transport, the connection's native id until
+   * a keep-alive close hands the connection back, then that `net.Socket`.
+   */
+  object: unknown;
   /** Any value; shown when the state is printed. */
   name: unknown;
   /** Any value; never used by commio. */

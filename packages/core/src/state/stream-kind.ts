@@ -4,6 +4,7 @@
  * serves every stream state, so a connection costs no object for it.
  */
 import type { StreamTransport, SocketAddress } from '../transports/stream-transport.js';
+import { nodeStreamTransport } from '../transports/node-stream-transport.js';
 import { READ_NONE, type ReadSide } from './read-side.js';
 import type { WriteSide } from './write-side.js';
 import type { StateShell } from './state-shell.js';
@@ -82,8 +83,11 @@ export const STREAM_KIND: StateKind<StreamParts> = {
       // Handed back as it is: Node.js cannot take TLS off a socket
       // synchronously, so a TLS session stays up and `state.ssl` still gives
       // it (asyncIoStateDetachSsl first for plain text).
-      if (keepAlive) transport.release(handle);
-      else transport.destroy(handle);
+      if (keepAlive) {
+        const socket = transport.release(handle);
+        // A state on another transport (native) wraps its handle: from now on the program gets the socket.
+        if (state.object === handle && transport !== nodeStreamTransport) state.object = socket;
+      } else transport.destroy(handle);
     }
     if (!keepAlive) state.tls = null;
   },

@@ -83,6 +83,8 @@ export function asyncIoStateAttachSsl(state: AsyncIoState, callback: SslCallback
   // A UDP state's kind refuses: TLS runs over a stream.
   s.kind.streamReader(s, 'TLS runs over TCP only');
   if (s.tls !== null) throw new InvalidArgumentError('state', `${String(s)} already has TLS attached`);
+  // TLS runs on Node's sockets: a state on another transport (native) cannot take it.
+  if (s.transport !== null && s.socket === null) throw new UnsupportedError(`${String(s)} is on the ${s.transport.kind} transport: TLS needs transport 'node'`);
   assertIdle(s, 'asyncIoStateAttachSsl');
   const tcp = s.socket;
   if (tcp === null || tcp.destroyed) throw new StateClosedError(`the connection of ${String(s)} is gone`);

@@ -1,8 +1,8 @@
 /**
- * `NativeStreamTransport`: the native addon as a driver of core's stream
- * transport seam. The handle of a connection is its native id (a number), so
- * a connection costs the state's sink and a few array slots here, no object
- * of its own.
+ * `NativeStreamTransport`: the native addon (@commio/native) as a driver of
+ * the stream transport seam (stream-transport.ts). The handle of a
+ * connection is its native id (a number), so a connection costs the state's
+ * sink and a few array slots here, no object of its own.
  *
  * The seam's rules and how they are kept:
  * - never re-entrant: reports that arise inside a driver method (a flush
@@ -19,19 +19,31 @@
  *   shut too (where Node would destroy the socket and emit 'close').
  */
 import net from 'node:net';
-import type { NativeAddress } from './binding-types.js';
-import type { NativeLoop, NativeSocketSink } from './native-loop.js';
-import { SEAM_WRITE_DONE, SEAM_WRITE_PENDING, type SeamSocketAddress, type SeamStreamSink, type SeamStreamTransport, type SeamWriteOutcome } from './stream-seam.js';
+import { getSystemErrorName } from 'node:util';
+// Types only: core loads @commio/native at run time only when it is asked for (native-driver.ts).
+import type { NativeAddress, NativeLoop, NativeSocketSink } from '@commio/native';
+import { WRITE_DONE, WRITE_PENDING, type SocketAddress, type StreamSink, type StreamTransport, type WriteOutcome } from './stream-transport.js';
 
-function seamAddress(address: NativeAddress | null): SeamSocketAddress | null {
+/** A refused write's error, shaped like Node's own (`code` such as `EPIPE`, `errno` negative). */
+function writeError(errno: number): NodeJS.ErrnoException {
+  let code: string;
+  try {
+    code = getSystemErrorName(errno);
+  } catch {
+    code = `E${-errno}`;
+  }
+  return Object.assign(new Error(`write ${code}`), { code, errno, syscall: 'write' });
+}
+
+function socketAddress(address: NativeAddress | null): SocketAddress | null {
   if (address === null) return null;
   return { address: address.address, port: address.port, family: address.family === 6 ? 'IPv6' : 'IPv4' };
 }
 
 /** Drives native connections (handles are native ids) for core's stream states. */
-export class NativeStreamTransport implements SeamStreamTransport<number> {
+export class NativeStreamTransport implements StreamTransport<number> {
   readonly kind = 'native';
-  private readonly sinks: (SeamStreamSink | undefined)[] = [];
+  private readonly sinks: (StreamSink | undefined)[] = [];
   private readonly generation: number[] = [];
   /** Reading as the state wants it, and as the addon does it (turned off lazily, when bytes arrive unwanted). */
   private readonly wantReading: boolean[] = [];
@@ -43,6 +55,8 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
   private readonly finished: number[] = [];
   /** Bytes that arrived while detached: reported on the next attach. */
   private readonly heldBack: (Buffer[] | undefined)[] = [];
+  /** Connects under way: told the outcome before the state's sink hears of a failure. */
+  private readonly connectWaiters: (((error: Error | null) => void) | undefined)[] = [];
   private depth = 0;
   private deferred: (() => void)[] = [];
   private scheduled = false;
@@ -50,7 +64,7 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
   /** `startsReading`: whether the handles given to `attach` were opened reading (the listener's `startReading`). */
   constructor(private readonly loop: NativeLoop, private readonly startsReading = true) {}
 
-  attach(handle: number, sink: SeamStreamSink): void {
+  attach(handle: number, sink: StreamSink): void {
     const generation = (this.generation[handle] ?? 0) + 1;
     this.generation[handle] = generation;
     this.sinks[handle] = sink;
@@ -91,26 +105,38 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
     });
   }
 
-  setReading(handle: number, on: boolean): void {
-    this.wantReading[handle] = on;
-    if (on && this.inputShut[handle] !== true) this.setNativeReading(handle, true);
-    // Off is lazy: the addon is told only if bytes arrive while the state does not want them.
+  /** A connect of `handle` is under way: `done` gets its outcome once (null: connected), before the state's sink is told of a failure. */
+  awaitConnect(handle: number, done: (error: Error | null) => void): void {
+    this.connectWaiters[handle] = done;
   }
 
-  write(handle: number, chunk: Uint8Array, inPass: boolean): SeamWriteOutcome {
+  private connectOver(handle: number, error: Error | null): void {
+    const waiter = this.connectWaiters[handle];
+    if (waiter === undefined) return;
+    this.connectWaiters[handle] = undefined;
+    waiter(error);
+  }
+
+  setReading(handle: number, on: boolean): void {
+    this.wantReading[handle] = on;
+    // Off at once: the state turns reading off only at its read-ahead bound, which must hold to one read.
+    if (!on || this.inputShut[handle] !== true) this.setNativeReading(handle, on);
+  }
+
+  write(handle: number, chunk: Uint8Array, inPass: boolean): WriteOutcome {
     if (inPass) {
       this.loop.write(handle, chunk);
-      return SEAM_WRITE_PENDING;
+      return WRITE_PENDING;
     }
     const result = this.inside(() => this.loop.writeNow(handle, chunk));
-    if (result > 0) return SEAM_WRITE_DONE;
+    if (result > 0) return WRITE_DONE;
     if (result < 0) {
       const generation = this.generation[handle] ?? 0;
-      const error = Object.assign(new Error(`write ${result}`), { errno: result });
+      const error = writeError(result);
       this.later(handle, generation, (s) => s.written(error));
       this.scheduleDeferred();
     }
-    return SEAM_WRITE_PENDING;
+    return WRITE_PENDING;
   }
 
   flushAfterPass(_handle: number): void {
@@ -147,7 +173,7 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
   }
 
   /** Both directions ended cleanly: the connection is over, as when Node destroys the socket. */
-  private finish(handle: number, step: number, report: (call: (sink: SeamStreamSink) => void) => void): void {
+  private finish(handle: number, step: number, report: (call: (sink: StreamSink) => void) => void): void {
     const finished = (this.finished[handle] ?? 0) | step;
     this.finished[handle] = finished;
     if (finished !== 3) return;
@@ -179,12 +205,12 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
     return socket;
   }
 
-  localAddress(handle: number): SeamSocketAddress | null {
-    return seamAddress(this.loop.address(handle, false));
+  localAddress(handle: number): SocketAddress | null {
+    return socketAddress(this.loop.address(handle, false));
   }
 
-  peerAddress(handle: number): SeamSocketAddress | null {
-    return seamAddress(this.loop.address(handle, true));
+  peerAddress(handle: number): SocketAddress | null {
+    return socketAddress(this.loop.address(handle, true));
   }
 
   setNoDelay(handle: number, on: boolean): void {
@@ -202,6 +228,7 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
     this.inputShut[handle] = false;
     this.heldBack[handle] = undefined;
     this.nativeReading[handle] = undefined;
+    this.connectWaiters[handle] = undefined;
   }
 
   private setNativeReading(handle: number, on: boolean): void {
@@ -212,7 +239,7 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
 
   /** The native sink of one attach: calls the state's sink, or queues the call while a driver method runs. */
   private nativeSink(handle: number, generation: number): NativeSocketSink {
-    const report = (call: (sink: SeamStreamSink) => void): void => {
+    const report = (call: (sink: StreamSink) => void): void => {
       // Inside a driver method, or behind reports still queued: queue too, so the order holds.
       if (this.depth > 0 || this.deferred.length > 0) {
         this.later(handle, generation, call);
@@ -235,6 +262,7 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
       },
       onError: (error) => {
         this.open[handle] = false;
+        this.connectOver(handle, error);
         report((s) => {
           s.failed(error);
           s.disconnected();
@@ -244,7 +272,7 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
         report((s) => {
           for (let i = 0; i < count; i++) s.written(error);
         }),
-      onConnect: () => {},
+      onConnect: () => this.connectOver(handle, null),
       onOutputShut: (error) => {
         if (this.outputShutReport[handle] === true) report((s) => s.outputShut(error === null ? true : (error.code ?? 'ERR_SHUTDOWN')));
         if (error === null) this.finish(handle, 2, report);
@@ -261,7 +289,7 @@ export class NativeStreamTransport implements SeamStreamTransport<number> {
     }
   }
 
-  private later(handle: number, generation: number, call: (sink: SeamStreamSink) => void): void {
+  private later(handle: number, generation: number, call: (sink: StreamSink) => void): void {
     this.deferred.push(() => {
       const sink = this.sinks[handle];
       if (sink !== undefined && this.generation[handle] === generation) call(sink);

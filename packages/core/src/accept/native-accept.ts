@@ -1,0 +1,92 @@
+/**
+ * Accepting on the native transport (`transport: 'native'`): the listening
+ * sockets are the addon's (native-listener.ts), each accepted connection
+ * becomes a state on the native stream driver and then takes the same way
+ * as on the Node path (hand-over.ts: counted against `maxConnections`,
+ * delivered through the collection).
+ */
+import { errorCode } from '../errors.js';
+import { logger } from '../debug.js';
+import type { AcceptSettings } from './accept-settings.js';
+import type { AcceptingHandle } from './accepting-handle.js';
+import { deliverConnection } from './hand-over.js';
+import { isUnavailable, LookupFailure, planTargets, planWithoutLookup, type ListenTarget } from './listen-targets.js';
+import { retryWhileInUse } from './listen-with-retry.js';
+import { NativeListener } from './native-listener.js';
+import { BindFailedError } from '../errors.js';
+import { stateOnTransport } from '../state/create-state.js';
+import type { NativeDriver } from '../transports/native-driver.js';
+
+const log = logger('accept');
+
+function listenOn(driver: NativeDriver, target: ListenTarget, port: number, settings: AcceptSettings<AcceptingHandle>): NativeListener {
+  const options = { nodelay: settings.nodelay, keepalive: settings.keepalive, backlog: settings.backlog, ipv6Only: target.ipv6Only };
+  try {
+    return new NativeListener(driver, target.host, port, -1, options);
+  } catch (error) {
+    if (target.fallback === null || !isUnavailable(errorCode(error))) throw error;
+    return new NativeListener(driver, target.fallback.host, port, -1, { ...options, ipv6Only: target.fallback.ipv6Only });
+  }
+}
+
+/** One attempt over every target on one port (with 0: the first socket's); closes what it opened when one fails. */
+function listenOnAll(driver: NativeDriver, targets: readonly ListenTarget[], port: number, settings: AcceptSettings<AcceptingHandle>): NativeListener[] {
+  const opened: NativeListener[] = [];
+  const groupsBound = new Set<number>();
+  const skipped = new Map<number, unknown>();
+  let chosenPort = port;
+  try {
+    for (const target of targets) {
+      try {
+        const listener = listenOn(driver, target, chosenPort, settings);
+        opened.push(listener);
+        groupsBound.add(target.group);
+        if (chosenPort === 0) chosenPort = listener.port;
+      } catch (error) {
+        if (!target.lenient || !isUnavailable(errorCode(error))) throw error;
+        skipped.set(target.group, error);
+      }
+    }
+    for (const [group, error] of skipped) if (!groupsBound.has(group)) throw error;
+    return opened;
+  } catch (error) {
+    for (const listener of opened) listener.close();
+    throw error;
+  }
+}
+
+/** @internal Opens the native listening sockets the settings ask for (with the Node path's bind retries); leaves nothing open on failure. */
+export async function openNativeListeners(driver: NativeDriver, settings: AcceptSettings<AcceptingHandle>, signal: AbortSignal): Promise<NativeListener[]> {
+  const source = settings.source;
+  if (source.kind === 'fd') {
+    const options = { nodelay: settings.nodelay, keepalive: settings.keepalive, backlog: settings.backlog, ipv6Only: false };
+    return retryWhileInUse(() => Promise.resolve([new NativeListener(driver, null, 0, source.fd, options)]), 0, signal, `fd ${source.fd}`);
+  }
+  const port = source.kind === 'port' ? source.port : 0;
+  let targets = planWithoutLookup(settings.addresses, settings.ipv6);
+  if (targets === null) {
+    try {
+      targets = await planTargets(settings.addresses, settings.ipv6);
+    } catch (error) {
+      signal.throwIfAborted();
+      if (!(error instanceof LookupFailure)) throw error;
+      throw new BindFailedError(`cannot listen on ${error.host}: ${error.message}`, { cause: error.cause });
+    }
+  }
+  const planned = targets;
+  const where = `port ${port} on ${planned.map((t) => t.host).join(', ')} (native)`;
+  return retryWhileInUse(() => Promise.resolve().then(() => listenOnAll(driver, planned, port, settings)), settings.initTimeout, signal, where);
+}
+
+/** @internal A native connection was accepted: it becomes a state and is handed over like a Node one. */
+export function acceptNativeConnection(handle: AcceptingHandle, driver: NativeDriver, id: number): void {
+  const collection = handle.home;
+  if (!collection.alive || handle.closed) {
+    driver.loop.close(id);
+    return;
+  }
+  const state = stateOnTransport(collection, driver.transport, id, handle.settings.state);
+  handle.connections.trackState(state);
+  if (log.enabled) log('%s: native connection %d handed over', handle, id);
+  deliverConnection(handle, state);
+}

@@ -1,0 +1,113 @@
+/**
+ * One listening socket of an accepting handle on the native transport: a
+ * listener of the `@commio/native` addon, held and released like a Node
+ * `Listener` (listener.ts). A hold turns the addon's accepting off (new
+ * connections wait in the kernel backlog). When accepting fails (EMFILE,
+ * ENFILE, ...) the addon pauses it and reports; the listener then waits
+ * (100 ms, doubling to 1 s) until a descriptor can be opened again.
+ */
+import { logger } from '../debug.js';
+import { nextBackoffMs } from './accept-backoff.js';
+import type { AcceptListener } from './accept-listener.js';
+import { descriptorAvailable } from './descriptor-pressure.js';
+import { HOLD_BACKOFF, HOLD_SETUP } from './listener.js';
+import type { NativeDriver } from '../transports/native-driver.js';
+
+const log = logger('accept');
+
+/** @internal Where accepted native connections go: the accepting handle's native hand-over. */
+export type NativeAcceptor = (id: number) => void;
+
+/** @internal A native listening socket. Starts held by `HOLD_SETUP`. */
+export class NativeListener implements AcceptListener {
+  readonly server = null;
+  readonly pausable = true;
+  readonly port: number;
+  readonly #driver: NativeDriver;
+  readonly #id: number;
+  readonly #where: string;
+  #acceptor: NativeAcceptor | null = null;
+  #holds = HOLD_SETUP;
+  #accepting = false;
+  #backoffMs = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  /** Listens on `host:port` (an IP literal), or adopts the listening descriptor `fd` when `host` is null. Throws the OS error when it cannot. */
+  constructor(driver: NativeDriver, host: string | null, port: number, fd: number, options: { nodelay: boolean; keepalive: boolean; backlog: number | undefined; ipv6Only: boolean }) {
+    this.#driver = driver;
+    const nativeOptions = { noDelay: options.nodelay, keepAlive: options.keepalive, backlog: options.backlog ?? 0, ipv6Only: options.ipv6Only };
+    const sink = { onAccept: (id: number) => this.#onAccept(id), onAcceptError: (error: NodeJS.ErrnoException) => this.#onAcceptError(error) };
+    this.#id = host === null ? driver.loop.adoptListener(fd, nativeOptions, sink) : driver.loop.listen(host, port, nativeOptions, sink);
+    // Held until the handle is set up: connections wait in the backlog.
+    driver.loop.setReading(this.#id, false);
+    this.port = driver.loop.address(this.#id, false)?.port ?? 0;
+    this.#where = host === null ? `fd ${fd}` : `${host}:${port}`;
+  }
+
+  /** @internal Where accepted connections go (set once by the handle's maker). */
+  handOverTo(acceptor: NativeAcceptor): void {
+    this.#acceptor = acceptor;
+  }
+
+  get accepting(): boolean {
+    return this.#accepting && !this.#closed;
+  }
+
+  hold(reason: number): void {
+    this.#holds |= reason;
+    this.#apply();
+  }
+
+  release(reason: number): void {
+    this.#holds &= ~reason;
+    this.#apply();
+  }
+
+  #apply(): void {
+    if (this.#closed) return;
+    const want = this.#holds === 0;
+    if (want === this.#accepting) return;
+    this.#accepting = want;
+    this.#driver.loop.setReading(this.#id, want);
+  }
+
+  #onAccept(id: number): void {
+    this.#backoffMs = 0;
+    if (this.#closed || this.#acceptor === null) {
+      this.#driver.loop.close(id);
+      return;
+    }
+    this.#acceptor(id);
+  }
+
+  #onAcceptError(error: NodeJS.ErrnoException): void {
+    // The addon paused accepting: keep our view in step, then wait for a descriptor.
+    this.#accepting = false;
+    if (this.#closed || (this.#holds & HOLD_BACKOFF) !== 0) return;
+    this.#backoffMs = nextBackoffMs(this.#backoffMs);
+    log('%s (native): accept failed: %s: not accepting for %d ms', this.#where, error.code ?? error.message, this.#backoffMs);
+    this.#holds |= HOLD_BACKOFF;
+    this.#timer = setTimeout(() => this.#endBackoff(), this.#backoffMs);
+  }
+
+  #endBackoff(): void {
+    this.#timer = null;
+    if (this.#closed) return;
+    if (!descriptorAvailable()) {
+      this.#backoffMs = nextBackoffMs(this.#backoffMs);
+      this.#timer = setTimeout(() => this.#endBackoff(), this.#backoffMs);
+      return;
+    }
+    log('%s (native): accepting again after an accept error', this.#where);
+    this.release(HOLD_BACKOFF);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#driver.loop.close(this.#id);
+  }
+}

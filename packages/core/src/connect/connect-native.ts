@@ -1,0 +1,72 @@
+/**
+ * Connecting on the native transport (`transport: 'native'`): the same
+ * contract as the Node path in connect-tcp.ts (the state is returned at
+ * once; a failure or the connect timeout closes the state before the
+ * callback runs), on a socket of the `@commio/native` addon.
+ */
+import { logger } from '../debug.js';
+import { clearTimer, setTimer, type Timer } from '../clock.js';
+import { ConnectTimeoutError, UnsupportedError } from '../errors.js';
+import type { WaitStateCollection } from '../collection/wait-state-collection.js';
+import { secondsToMs } from '../options/validate.js';
+import type { AsyncIoState, StateSettings } from '../state/async-io-state.js';
+import { stateOnTransport } from '../state/create-state.js';
+import type { NativeDriver } from '../transports/native-driver.js';
+import { deliverConnectResult, type ConnectCallback } from './connect-result.js';
+
+const log = logger('connect');
+
+/** @internal The checked options of a native connect. */
+export interface NativeConnectPlan {
+  readonly host: string;
+  readonly port: number;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  readonly keepalive: boolean;
+  readonly nodelay: boolean;
+  /** Seconds, or null. */
+  readonly connectTimeout: number | null;
+  readonly settings: StateSettings;
+}
+
+/** @internal Starts a native connect; `host` must be an IP literal (checked by the caller). */
+export function connectNative(c: WaitStateCollection, driver: NativeDriver, plan: NativeConnectPlan, cb: ConnectCallback): AsyncIoState {
+  const { host, port, connectTimeout } = plan;
+  const options: { noDelay: boolean; keepAlive: boolean; localAddress?: string; localPort?: number } = { noDelay: plan.nodelay, keepAlive: plan.keepalive };
+  if (plan.localAddress !== undefined) options.localAddress = plan.localAddress;
+  if (plan.localPort !== undefined) options.localPort = plan.localPort;
+  // The state's sink replaces this one at once; awaitConnect below hears the outcome.
+  const id = driver.loop.connect(host, port, options, { onData() {}, onEnd() {}, onError() {}, onWritten() {}, onConnect() {}, onOutputShut() {} });
+  const state = stateOnTransport(c, driver.transport, id, plan.settings);
+  let settled = false;
+  let timer: Timer | null = null;
+  const settle = (failure: Error | null): void => {
+    if (settled) return;
+    settled = true;
+    if (timer !== null) clearTimer(timer);
+    if (state.closed) {
+      if (log.enabled) log('%s: closed while connecting to %s:%d', state, host, port);
+      return;
+    }
+    if (failure !== null) {
+      if (log.enabled) log('%s: connecting to %s:%d (native) failed: %s', state, host, port, failure.message);
+      state.close(false);
+    } else if (log.enabled) log('%s: connected to %s:%d (native)', state, host, port);
+    deliverConnectResult(state, cb, failure);
+  };
+  driver.transport.awaitConnect(id, settle);
+  if (connectTimeout !== null && connectTimeout > 0) {
+    timer = setTimer(
+      (seconds) => settle(new ConnectTimeoutError(`connecting to ${host}:${port} took more than ${seconds} s`)),
+      secondsToMs(connectTimeout),
+      connectTimeout,
+    );
+  }
+  if (log.enabled) log('%s: connecting to %s:%d (native)', state, host, port);
+  return state;
+}
+
+/** @internal The native transport connects to IP literals only (no name lookup of its own yet). */
+export function nativeHostUnsupported(host: string): UnsupportedError {
+  return new UnsupportedError(`transport 'native' connects to an IP address literal, not ${JSON.stringify(host)} (resolve it first, or use the Node transport)`);
+}
