@@ -61,7 +61,10 @@ export function handleCallbackError(handler: Handler, withBacktrace: WithBacktra
     return;
   }
   if (handler === null) {
-    process.nextTick(() => {
+    // An immediate of its own for each: a throw out of a nextTick leaves the
+    // ticks queued behind it waiting for the next callback from the loop,
+    // while every immediate runs, however many of them throw.
+    setImmediate(() => {
       throw error;
     });
     return;
