@@ -11,6 +11,8 @@
 #   BENCH_SCENARIOS  plain scenarios (default pp64-c1,pp64-c50,pp64-c500,stream16k,connect)
 #   BENCH_TLS=1      also run the TLS servers and the tls-* scenarios (needs TLS in the core)
 #   BENCH_README=0   skip bench/echo-readme.ts (the README's echo, Nagle on like node-net)
+#   BENCH_READ_BUFFER=0  skip bench/echo-read-buffer.ts
+#   BENCH_NATIVE=1   also run echo-checking on the native transport (commio-native, plain only)
 #   BENCH_MEMORY=0   skip the memory / scale driver
 #   BENCH_MEMORY_ARGS  arguments for bench/dist/idle-memory.js (default: its own)
 #   BENCH_OUT        directory for raw results (default bench/results)
@@ -44,18 +46,18 @@ fi
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
-servers=(
-  --server "$NODE $DIST/echo-checking.js {port}" --name commio-checking
-  --server "$NODE $DIST/echo-read-buffer.js {port}" --name commio-read-buffer
-)
+servers=(--server "$NODE $DIST/echo-checking.js {port}" --name commio-checking)
+[ "${BENCH_READ_BUFFER:-1}" = 0 ] || servers+=(--server "$NODE $DIST/echo-read-buffer.js {port}" --name commio-read-buffer)
 # The echo exactly as the README teaches, with Nagle on like the node-net anchor (bench/echo-readme.ts).
 [ "${BENCH_README:-1}" = 0 ] || servers+=(--server "$NODE $DIST/echo-readme.js {port}" --name commio-readme)
+# The main echo on the native transport (@commio/native; TLS stays on Node's transport).
+[ "${BENCH_NATIVE:-0}" = 0 ] || servers+=(--server "$NODE $DIST/echo-checking.js --transport native {port}" --name commio-native)
 if [ "${BENCH_TLS:-0}" = 1 ]; then
   SCENARIOS="$SCENARIOS,tls-pp64-c50,tls-stream16k,tls-handshake"
   servers+=(
     --tls-server "$NODE $DIST/echo-checking.js --tls {cert} {key} {port}" --name commio-checking-tls
-    --tls-server "$NODE $DIST/echo-read-buffer.js --tls {cert} {key} {port}" --name commio-read-buffer-tls
   )
+  [ "${BENCH_READ_BUFFER:-1}" = 0 ] || servers+=(--tls-server "$NODE $DIST/echo-read-buffer.js --tls {cert} {key} {port}" --name commio-read-buffer-tls)
   [ "${BENCH_README:-1}" = 0 ] || servers+=(--tls-server "$NODE $DIST/echo-readme.js --tls {cert} {key} {port}" --name commio-readme-tls)
 fi
 
