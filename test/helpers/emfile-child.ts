@@ -1,7 +1,7 @@
 /**
  * Child process for the descriptor-exhaustion test (run with a low `ulimit -n`):
  * an echo server on 127.0.0.1 that keeps every connection open, and a second
- * idle one. Prints JSON
+ * idle one (and on the native transport a third, idle, on the Node one). Prints JSON
  * lines on stdout; reads commands on stdin:
  * - `status`: whether the handles accept, how many states are open, and the
  *   accepting handle's accept errors and pauses for want of descriptors;
@@ -40,6 +40,8 @@ const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
 );
 // A second, idle handle: descriptors are one table for the process, so it must hold too.
 const other = await acceptTcpConnectionsCreatingAsyncIoStates(collection, 0, echo, { address: '127.0.0.1', queueOutput: true, transport: testTransport });
+// On the native transport, a third idle handle on the Node one: it must hold (and resume) with the native ones.
+const onNode = effectiveTestTransport() === 'native' ? await acceptTcpConnectionsCreatingAsyncIoStates(collection, 0, echo, { address: '127.0.0.1', queueOutput: true }) : null;
 say({ event: 'ready', port: handle.localPort, otherPort: other.localPort, transport: effectiveTestTransport() });
 
 const lines = readline.createInterface({ input: process.stdin });
@@ -51,7 +53,7 @@ lines.on('line', (line) => {
       say({
         event: 'status',
         accepting: handle.accepting,
-        otherAccepting: other.accepting,
+        otherAccepting: other.accepting && (onNode?.accepting ?? true),
         open: states.filter((s) => !s.closed).length,
         acceptErrors: stats.acceptErrors,
         pausedForDescriptors: stats.acceptsPaused.descriptors,
