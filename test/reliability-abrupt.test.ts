@@ -2,13 +2,14 @@
  * Abrupt peers: connect-then-reset storms, half-closing peers, and peers that
  * vanish while the server writes to them or while they are sending. Every
  * state ends with the right status, none is left open, and no socket or
- * timer outlives the server (counted).
+ * timer outlives the server (counted). The server runs on the transport under
+ * test (COMMIO_TEST_TRANSPORT=native: the addon's sockets are counted too);
+ * the attacking peers are Node sockets on both runs.
  */
 import test from 'ava';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import {
-  acceptTcpConnectionsCreatingAsyncIoStates,
   asyncIoStateReadBuffer,
   closeAcceptingHandle,
   closeAsyncIoState,
@@ -19,7 +20,7 @@ import {
 import { checkNoLeaksAfterAll, openHandles, settledOpenHandles } from './helpers/leaks.js';
 import { startEchoServer, tally, statusName, hungUp } from './helpers/attack-server.js';
 import { connectRaw, peersWithinLimit, roundTrips, readExactly } from './helpers/attack-peers.js';
-import { deferred } from './helpers/fixtures.js';
+import { acceptOnTestTransport, deferred } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -132,7 +133,7 @@ test.serial('peers that vanish mid-request: the read completes with what arrived
   const outcomes: { count: number; status: string }[] = [];
   const all = deferred();
   const states: AsyncIoState[] = [];
-  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
+  const handle = await acceptOnTestTransport(
     collection,
     0,
     (_h, connection) => {

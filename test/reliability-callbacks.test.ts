@@ -2,6 +2,7 @@
  * Faulty callbacks: connection, read, write, connect, abort, shutdown and
  * applyIn callbacks that throw, in each handler mode. The loop and every
  * connection carry on; the handler sees each throw once, with its owner.
+ * Server and clients run on the transport under test (COMMIO_TEST_TRANSPORT).
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';

@@ -7,13 +7,15 @@
  *
  * The child and its line protocol are the accept tests' own
  * (helpers/emfile-child.ts, helpers/child-lines.ts); the basic
- * exhaust-free-recover case is in accept-emfile.test.ts.
+ * exhaust-free-recover case is in accept-emfile.test.ts. The child listens on
+ * the transport under test (COMMIO_TEST_TRANSPORT), and counts each pause.
  */
 import net from 'node:net';
 import test from 'ava';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { NODE_ARGS, spawnLineChild, type LineChild } from './helpers/child-lines.js';
 import { readExactly } from './helpers/attack-peers.js';
+import { effectiveTestTransport } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -23,14 +25,21 @@ const LIMIT = 100;
 const WAVE = 300;
 const WAVES = 3;
 
-async function status(child: LineChild): Promise<{ accepting: boolean; open: number }> {
+/** What the child reports: whether it accepts, its open states, and how often accepting paused for want of descriptors (statistics). */
+interface ChildStatus {
+  accepting: boolean;
+  open: number;
+  pausedForDescriptors: number;
+}
+
+async function status(child: LineChild): Promise<ChildStatus> {
   child.send('status');
   const s = await child.next((m) => m['event'] === 'status');
-  return { accepting: s['accepting'] as boolean, open: s['open'] as number };
+  return { accepting: s['accepting'] as boolean, open: s['open'] as number, pausedForDescriptors: s['pausedForDescriptors'] as number };
 }
 
 /** Polls the child until `done` holds (a child cannot be waited on by event from here). */
-async function until(child: LineChild, done: (s: { accepting: boolean; open: number }) => boolean, withinMs = 20_000): Promise<{ accepting: boolean; open: number }> {
+async function until(child: LineChild, done: (s: ChildStatus) => boolean, withinMs = 20_000): Promise<ChildStatus> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const s = await status(child);
@@ -50,6 +59,7 @@ test.serial(`${WAVES} waves of ${WAVE} connections against ${LIMIT} descriptors:
   const child = spawnLineChild(t, 'bash', ['-c', `ulimit -n ${LIMIT} && exec "${process.execPath}" ${NODE_ARGS.join(' ')} test/helpers/emfile-child.ts`]);
   const ready = await child.next((m) => m['event'] === 'ready');
   const port = ready['port'] as number;
+  t.is(ready['transport'], effectiveTestTransport(), 'the child listens on the transport under test');
   const figures: string[] = [];
 
   for (let wave = 1; wave <= WAVES; wave++) {
@@ -72,6 +82,7 @@ test.serial(`${WAVES} waves of ${WAVE} connections against ${LIMIT} descriptors:
     const cpu = [await cpuMs(child), await cpuMs(child)];
     const held = await status(child);
     t.false(held.accepting);
+    t.true(held.pausedForDescriptors >= wave, `wave ${wave}: each exhaustion is counted (${held.pausedForDescriptors} pauses)`);
     t.true(cpu.every((ms) => ms < 250), `wave ${wave}: the child used ${cpu.join(' and ')} ms of CPU per 500 ms while out of descriptors`);
     t.is(dropped, 0, `wave ${wave}: nobody was dropped while waiting`);
 

@@ -3,11 +3,11 @@
  * them with queued output. The pending output of each stays under its
  * `maxQueuedOutput`, the write side fails with ERR_COMMIO_OUTPUT_OVERFLOW,
  * memory stays bounded, and other clients of the same collection are served.
+ * The servers run on the transport under test (COMMIO_TEST_TRANSPORT).
  */
 import test from 'ava';
 import type net from 'node:net';
 import {
-  acceptTcpConnectionsCreatingAsyncIoStates,
   asyncIoStateWriteBuffer,
   closeAcceptingHandle,
   closeAsyncIoState,
@@ -18,7 +18,7 @@ import {
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { startEchoServer } from './helpers/attack-server.js';
 import { connectMany, peersWithinLimit, roundTrips, latencySummary, memory, describeMemory } from './helpers/attack-peers.js';
-import { deferred } from './helpers/fixtures.js';
+import { acceptOnTestTransport, deferred } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -46,7 +46,7 @@ test.serial('writers to peers that never read hit ERR_COMMIO_OUTPUT_OVERFLOW; me
     overflowed.set(s, { pending: s.queuedOutputLength, code: (status as NodeJS.ErrnoException).code });
     if (overflowed.size === slow) allOverflowed.resolve();
   };
-  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
+  const handle = await acceptOnTestTransport(
     collection,
     0,
     (_h, connection) => {

@@ -1,7 +1,8 @@
 /**
  * Slowloris: peers that connect and send nothing, or trickle a byte now and
  * then. readTimeout closes them on time, and hundreds of them at once do not
- * keep a well-behaved client beside them from being served.
+ * keep a well-behaved client beside them from being served. The server runs
+ * on the transport under test (COMMIO_TEST_TRANSPORT).
  */
 import test from 'ava';
 import type net from 'node:net';

@@ -23,6 +23,7 @@ import {
   type AsyncIoState,
   type Handler,
 } from '@commio/core';
+import { testTransport } from './fixtures.js';
 
 /** What the scenario saw. */
 export interface FaultyOutcome {
@@ -102,7 +103,7 @@ export async function runFaultyScenario(handler: Handler, timeoutMs = 20_000): P
       asyncIoStateReadWithChecking(s, onServerChunk);
       if (++accepted % 2 === 0) plant('connection function');
     },
-    { address: '127.0.0.1', initTimeout: 0, queueOutput: true },
+    { address: '127.0.0.1', initTimeout: 0, queueOutput: true, transport: testTransport },
   );
 
   applyInWaitStateCollectionProcess(collection, () => plant('applyIn function'));
@@ -145,7 +146,7 @@ export async function runFaultyScenario(handler: Handler, timeoutMs = 20_000): P
           states.add(s);
           next(s);
           plant('connect callback');
-        });
+        }, { transport: testTransport });
       }),
   );
 

@@ -7,7 +7,6 @@
 import type net from 'node:net';
 import type { ExecutionContext } from 'ava';
 import {
-  acceptTcpConnectionsCreatingAsyncIoStates,
   asyncIoStateReadWithChecking,
   asyncIoStateWriteBuffer,
   asyncIoStateDiscard,
@@ -21,6 +20,7 @@ import {
   type IoStatus,
   type WaitStateCollection,
 } from '@commio/core';
+import { acceptOnTestTransport } from './fixtures.js';
 
 /** How one state of the server ended. */
 export interface Ending {
@@ -77,7 +77,8 @@ function book(state: AsyncIoState): Book {
 
 /**
  * Starts an echo server on 127.0.0.1, port 0, closed when the test ends
- * (with every state it still has).
+ * (with every state it still has). Plain TCP runs on the transport under
+ * test (`COMMIO_TEST_TRANSPORT`); TLS (`sslCtx`) always on the Node one.
  */
 export async function startEchoServer(t: Pick<ExecutionContext, 'teardown'>, collection: WaitStateCollection, options: EchoOptions = {}): Promise<EchoServer> {
   const { greeting, onAccept, keepEndings = true, ...acceptOptions } = options;
@@ -143,7 +144,7 @@ export async function startEchoServer(t: Pick<ExecutionContext, 'teardown'>, col
     asyncIoStateReadWithChecking(s, onChunk);
   };
 
-  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
+  const handle = await acceptOnTestTransport(
     collection,
     0,
     (_handle, connection) => {
@@ -162,7 +163,8 @@ export async function startEchoServer(t: Pick<ExecutionContext, 'teardown'>, col
       if (greeting !== undefined) asyncIoStateWriteBuffer(s, greeting, onWritten);
       read(s);
     },
-    { address: '127.0.0.1', queueOutput: true, initTimeout: 0, ...acceptOptions },
+    // The native transport is plain TCP only.
+    { address: '127.0.0.1', queueOutput: true, initTimeout: 0, ...(acceptOptions.sslCtx === undefined ? {} : { transport: 'node' as const }), ...acceptOptions },
   );
   t.teardown(() => {
     closeAcceptingHandle(handle);

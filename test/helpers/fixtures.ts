@@ -2,11 +2,16 @@
 import net from 'node:net';
 import type { ExecutionContext } from 'ava';
 import {
+  acceptTcpConnectionsCreatingAsyncIoStates,
   createAndRunWaitStateCollection,
   createAsyncIoState,
   createAsyncIoStateAndConnectedTcpSocket,
+  nativeTransportStatus,
   waitStateCollectionStopLoop,
+  type AcceptOptions,
+  type AcceptingHandle,
   type AsyncIoState,
+  type ConnectionFunction,
   type CreateAsyncIoStateOptions,
   type WaitStateCollection,
   type Handler,
@@ -87,6 +92,24 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
  * (scripts/test-suite.sh does, for the main plain-TCP files).
  */
 export const testTransport: 'node' | 'native' = process.env['COMMIO_TEST_TRANSPORT'] === 'native' ? 'native' : 'node';
+
+/** The transport the tests' states really run on: `testTransport`, but 'node' when the addon is unavailable (commio falls back). */
+export function effectiveTestTransport(): 'node' | 'native' {
+  return testTransport === 'native' && nativeTransportStatus().available ? 'native' : 'node';
+}
+
+/**
+ * `acceptTcpConnectionsCreatingAsyncIoStates` on the transport under test
+ * (`testTransport`), unless `options.transport` says otherwise.
+ */
+export function acceptOnTestTransport(
+  collection: WaitStateCollection,
+  service: Parameters<typeof acceptTcpConnectionsCreatingAsyncIoStates>[1],
+  connectionFunction: ConnectionFunction,
+  options: AcceptOptions = {},
+): Promise<AcceptingHandle> {
+  return acceptTcpConnectionsCreatingAsyncIoStates(collection, service, connectionFunction, { transport: testTransport, ...options });
+}
 
 /**
  * A state made with `createAsyncIoState` on a raw client socket, and the raw

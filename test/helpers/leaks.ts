@@ -4,18 +4,26 @@
  * `checkNoLeaksAfterAll(test)` once at the top of each test file.
  */
 import type { TestFn } from 'ava';
+import { nativeLoop } from '@commio/native';
 import { checkNativeNoLeaksAfterAll } from './native-fixtures.js';
+import { testTransport } from './fixtures.js';
 
 /** Handle kinds that a finished test must not leave behind. */
 const LEAKABLE = new Set(['TCPSocketWrap', 'TCPServerWrap', 'TCPWRAP', 'UDPWrap', 'UDPWRAP', 'Timeout', 'PipeWrap', 'TLSWrap', 'TTYWrap_', 'ProcessWrap', 'FSEvent', 'StatWatcher']);
 
-/** The leakable handles open right now, by kind. */
+/**
+ * The leakable handles open right now, by kind. On the native transport
+ * (`COMMIO_TEST_TRANSPORT=native`) the addon's open listeners and
+ * connections count too, as `NativeSocket`: they are no Node handles.
+ */
 export function openHandles(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const kind of process.getActiveResourcesInfo()) {
     if (!LEAKABLE.has(kind)) continue;
     counts[kind] = (counts[kind] ?? 0) + 1;
   }
+  const native = testTransport === 'native' ? (nativeLoop()?.stats().open ?? 0) : 0;
+  if (native > 0) counts['NativeSocket'] = native;
   return counts;
 }
 

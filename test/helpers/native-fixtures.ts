@@ -4,8 +4,9 @@
  * when the test ends, and the file-wide check that no native socket and no
  * descriptor outlives the tests.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import type { ExecutionContext, ImplementationFn, TestFn } from 'ava';
+import { nativeTransportStatus } from '@commio/core';
 import { nativeLoop, nativeUnavailableReason, type NativeLoop, type NativeListenerSink, type NativeSocketOptions, type NativeSocketSink } from '@commio/native';
 
 /** True when the native tests must run (CI): an unavailable addon then fails them instead of skipping them. */
@@ -157,13 +158,31 @@ export function openDescriptors(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
+/** What each open descriptor is (`socket:[...]`, a path, ...), by number: for messages about leaks. */
+function describeDescriptors(): Map<string, string> {
+  const described = new Map<string, string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      described.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // Closed meanwhile (the directory's own descriptor is one).
+    }
+  }
+  return described;
+}
+
 /** Fails the file if, after all its tests, a native socket is still open or more descriptors are open than before. */
 export function checkNativeNoLeaksAfterAll(test: TestFn): void {
   if (nativeLoop() === null && !nativeRequired) return;
   let before = 0;
+  let beforeSet = new Map<string, string>();
   test.before(() => {
     requireNativeLoop();
+    // Core loads the addon's package with require, on first use: when that compiles it (a cold
+    // cache), the compiler's service starts and keeps its descriptors. Load it before counting.
+    nativeTransportStatus();
     before = openDescriptors();
+    beforeSet = describeDescriptors();
   });
   test.after.always('no native socket and no descriptor is left open', async (t) => {
     const loop = requireNativeLoop();
@@ -172,6 +191,7 @@ export function checkNativeNoLeaksAfterAll(test: TestFn): void {
       await new Promise<void>((resolve) => setTimeout(resolve, 10));
     }
     t.deepEqual(loop.stats(), { open: 0, refs: 0 });
-    t.true(openDescriptors() <= before, `descriptors: ${openDescriptors()} open, ${before} before the tests`);
+    const added = [...describeDescriptors()].filter(([fd, what]) => beforeSet.get(fd) !== what).map(([fd, what]) => `${fd} ${what}`);
+    t.true(openDescriptors() <= before, `descriptors: ${openDescriptors()} open, ${before} before the tests; new: ${added.join(', ')}`);
   });
 }

@@ -22,3 +22,15 @@ export interface AcceptListener {
   /** Closes the listening socket (the port is free when this returns). */
   close(): void;
 }
+
+/**
+ * What a listening socket of either transport reports to its accepting
+ * handle, for the statistics: pauses for want of descriptors and accept
+ * errors.
+ */
+export interface AcceptEventsOwner {
+  /** `listener` stopped accepting for want of file descriptors (every listener of the process is told). */
+  descriptorsExhausted(listener: AcceptListener): void;
+  /** Accepting failed on `listener`. */
+  acceptFailed(listener: AcceptListener, error: Error): void;
+}

@@ -143,7 +143,7 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
     let listeners: AcceptListener[];
     if (driver !== null) {
       const opened = await openNativeListeners(driver, settings, signal);
-      for (const listener of opened) listener.handOverTo((id) => acceptNativeConnection(handle, driver, id));
+      for (const listener of opened) listener.handOverTo((id) => acceptNativeConnection(handle, driver, id), handle);
       listeners = opened;
     } else {
       const bound = await openServers(settings, signal);

@@ -159,12 +159,12 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
   }
 
   /** @internal ListenerOwner: `listener` stopped accepting for want of descriptors (every listener is told: the first one counts). */
-  descriptorsExhausted(listener: Listener): void {
+  descriptorsExhausted(listener: AcceptListener): void {
     if (listener === this.#listeners[0]) acceptsPaused(this.connections, 'descriptors');
   }
 
   /** @internal ListenerOwner: accepting failed on `listener`. */
-  acceptFailed(_listener: Listener, error: Error): void {
+  acceptFailed(_listener: AcceptListener, error: Error): void {
     acceptFailed(this, error);
   }
 

@@ -31,6 +31,7 @@ import {
 } from './descriptor-pressure.js';
 import { socketDescriptor } from '../node-internals.js';
 import { serverHandle, startAccepting, stopAccepting } from './native-listen.js';
+import type { AcceptEventsOwner, AcceptListener } from './accept-listener.js';
 
 const log = logger('accept');
 
@@ -43,14 +44,10 @@ export const HOLD_BACKOFF = 4;
 /** The process has no file descriptor left. */
 export const HOLD_NO_DESCRIPTOR = 8;
 
-/** What a listener reports to: the accepting handle. */
-export interface ListenerOwner {
+/** What a listener reports to: the accepting handle (and the statistics events of either transport). */
+export interface ListenerOwner extends AcceptEventsOwner {
   /** A connection was accepted on `listener`. */
   accepted(listener: Listener, socket: net.Socket): void;
-  /** `listener` stopped accepting for want of file descriptors (statistics). */
-  descriptorsExhausted(listener: Listener): void;
-  /** Accepting failed on `listener` (statistics). */
-  acceptFailed(listener: Listener, error: Error): void;
 }
 
 const kListener = Symbol('commio.listener');
@@ -73,7 +70,7 @@ function onBackoffEnd(this: Listener): void {
 }
 
 /** A listening socket that can stop and resume accepting. */
-export class Listener implements DescriptorWatcher {
+export class Listener implements DescriptorWatcher, AcceptListener {
   /** The listening server. */
   readonly server: net.Server;
   /** True when holds stop libuv from accepting (kernel backlog); false: only `HOLD_SETUP` is honoured, by the owner. */

@@ -2,15 +2,21 @@
  * One listening socket of an accepting handle on the native transport: a
  * listener of the `@commio/native` addon, held and released like a Node
  * `Listener` (listener.ts). A hold turns the addon's accepting off (new
- * connections wait in the kernel backlog). When accepting fails (EMFILE,
- * ENFILE, ...) the addon pauses it and reports; the listener then waits
- * (100 ms, doubling to 1 s) until a descriptor can be opened again.
+ * connections wait in the kernel backlog). When accepting fails the addon
+ * pauses it and reports (it never accepts and drops, unlike libuv); the
+ * error is counted in the handle's statistics, then:
+ * - `EMFILE`/`ENFILE`: the process is out of descriptors, so every listener
+ *   of the process (Node and native) holds until a probe can open one again
+ *   (descriptor-pressure.ts, as on the Node path);
+ * - any other error: this listener waits (100 ms, doubling to 1 s) until a
+ *   descriptor can be opened again.
  */
 import { logger } from '../debug.js';
+import { errorCode } from '../errors.js';
 import { nextBackoffMs } from './accept-backoff.js';
-import type { AcceptListener } from './accept-listener.js';
-import { descriptorAvailable } from './descriptor-pressure.js';
-import { HOLD_BACKOFF, HOLD_SETUP } from './listener.js';
+import type { AcceptEventsOwner, AcceptListener } from './accept-listener.js';
+import { descriptorAvailable, descriptorsFine, noDescriptorLeft, unwatchDescriptors, watchDescriptors, type DescriptorWatcher } from './descriptor-pressure.js';
+import { HOLD_BACKOFF, HOLD_NO_DESCRIPTOR, HOLD_SETUP } from './listener.js';
 import type { NativeDriver } from '../transports/native-driver.js';
 
 const log = logger('accept');
@@ -19,7 +25,7 @@ const log = logger('accept');
 export type NativeAcceptor = (id: number) => void;
 
 /** @internal A native listening socket. Starts held by `HOLD_SETUP`. */
-export class NativeListener implements AcceptListener {
+export class NativeListener implements AcceptListener, DescriptorWatcher {
   readonly server = null;
   readonly pausable = true;
   readonly port: number;
@@ -27,6 +33,7 @@ export class NativeListener implements AcceptListener {
   readonly #id: number;
   readonly #where: string;
   #acceptor: NativeAcceptor | null = null;
+  #owner: AcceptEventsOwner | null = null;
   #holds = HOLD_SETUP;
   #accepting = false;
   #backoffMs = 0;
@@ -43,11 +50,13 @@ export class NativeListener implements AcceptListener {
     driver.loop.setReading(this.#id, false);
     this.port = driver.loop.address(this.#id, false)?.port ?? 0;
     this.#where = host === null ? `fd ${fd}` : `${host}:${port}`;
+    watchDescriptors(this);
   }
 
-  /** @internal Where accepted connections go (set once by the handle's maker). */
-  handOverTo(acceptor: NativeAcceptor): void {
+  /** @internal Where accepted connections go, and who counts accept errors and pauses (set once by the handle's maker). */
+  handOverTo(acceptor: NativeAcceptor, owner: AcceptEventsOwner): void {
     this.#acceptor = acceptor;
+    this.#owner = owner;
   }
 
   get accepting(): boolean {
@@ -74,6 +83,8 @@ export class NativeListener implements AcceptListener {
 
   #onAccept(id: number): void {
     this.#backoffMs = 0;
+    // The addon pauses at EMFILE instead of shedding: nothing to foresee here, only the next episode's delay to reset.
+    descriptorsFine();
     if (this.#closed || this.#acceptor === null) {
       this.#driver.loop.close(id);
       return;
@@ -81,10 +92,29 @@ export class NativeListener implements AcceptListener {
     this.#acceptor(id);
   }
 
+  /** @internal DescriptorWatcher: the process is out of descriptors (this or another listener found out). */
+  descriptorsExhausted(): void {
+    this.#owner?.descriptorsExhausted(this);
+    this.hold(HOLD_NO_DESCRIPTOR);
+  }
+
+  /** @internal DescriptorWatcher */
+  descriptorsAvailable(): void {
+    this.release(HOLD_NO_DESCRIPTOR);
+  }
+
   #onAcceptError(error: NodeJS.ErrnoException): void {
     // The addon paused accepting: keep our view in step, then wait for a descriptor.
     this.#accepting = false;
-    if (this.#closed || (this.#holds & HOLD_BACKOFF) !== 0) return;
+    if (this.#closed) return;
+    this.#owner?.acceptFailed(this, error);
+    const code = errorCode(error);
+    if (code === 'EMFILE' || code === 'ENFILE') {
+      // Descriptors are one table for the process: every listener holds, one probe resumes them all.
+      noDescriptorLeft(`${this.#where} (native)`);
+      return;
+    }
+    if ((this.#holds & HOLD_BACKOFF) !== 0) return;
     this.#backoffMs = nextBackoffMs(this.#backoffMs);
     log('%s (native): accept failed: %s: not accepting for %d ms', this.#where, error.code ?? error.message, this.#backoffMs);
     this.#holds |= HOLD_BACKOFF;
@@ -108,6 +138,7 @@ export class NativeListener implements AcceptListener {
     this.#closed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    unwatchDescriptors(this);
     this.#driver.loop.close(this.#id);
   }
 }
