@@ -11,6 +11,8 @@ import { Readable } from 'node:stream';
 import {
   activeHandles,
   createServerHandle,
+  markNoDelay,
+  noDelayOnListener,
   nodeInternals,
   peerChainError,
   readableEndedNow,
@@ -32,6 +34,8 @@ const EXPECTED = [
   'process._getActiveHandles',
   'socket._handle.fd',
   'socket._handle.writeQueueSize',
+  'socket[kSetNoDelay]',
+  'server._handle.setNoDelay',
   'TLSSocket#_start',
   'TLSSocket#_releaseControl',
   'tlsSocket._handle.verifyError',
@@ -66,6 +70,22 @@ test.serial('the server-handle factory binds, re-opens on its descriptor, listen
   } finally {
     handle.close();
   }
+});
+
+test.serial('TCP_NODELAY on a listening handle before it listens, and the kSetNoDelay flag of a socket', (t) => {
+  if (createServerHandle === null) return t.fail(`Node.js ${process.version} has no net._createServerHandle`);
+  const handle = createServerHandle('127.0.0.1', 0, 4);
+  if (typeof handle === 'number') return t.fail(`the factory failed with ${handle}`);
+  try {
+    t.is(noDelayOnListener(handle), process.platform === 'linux', 'set on Linux, where accepted sockets take it over');
+  } finally {
+    handle.close();
+  }
+  const socket = new net.Socket();
+  markNoDelay(socket);
+  const flag = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kSetNoDelay');
+  t.is(flag === undefined ? undefined : (socket as unknown as Record<symbol, unknown>)[flag], true);
+  socket.destroy();
 });
 
 test.serial('server._handle, socket._handle.fd and writeQueueSize on live sockets', async (t) => {

@@ -13,6 +13,7 @@
  * | `process._getActiveHandles` | closing the wrap the factory leaves behind when adopting a descriptor fails | that wrap stays open until exit |
  * | `socket._handle.fd` | the descriptor of an accepted socket (running out of descriptors) | the descriptor-exhaustion check is off (libuv's shedding applies) |
  * | `socket._handle.writeQueueSize` | bytes libuv holds that the kernel has not taken | write completion counts only Node's buffered bytes |
+ * | `socket[kSetNoDelay]`, `server._handle.setNoDelay` | TCP_NODELAY set once on the listening socket and taken over by every accepted one (Linux) | Node sets it on each accepted socket (one system call per connection) |
  * | `TLSSocket#_start` | starting a client handshake on a socket commio made | TLS as the client (connect with `sslCtx`, STARTTLS, attach as client) fails with `ERR_COMMIO_UNSUPPORTED` |
  * | `TLSSocket#_releaseControl` | letting TLS errors after the handshake reach the socket's `error` event | they surface as a close of the connection |
  * | `tlsSocket._handle.verifyError` | checking the peer's certificate chain | handshakes that must verify a chain fail (closed, never open) |
@@ -135,6 +136,33 @@ export function socketWriteQueueSize(socket: object): number | null {
   const size = handle.writeQueueSize;
   if (writeQueueEntry.present !== true) seen(writeQueueEntry, typeof size === 'number');
   return typeof size === 'number' ? size : null;
+}
+
+// ------------------------------------------------------ TCP_NODELAY from the listening socket
+
+const kSetNoDelay = Object.getOwnPropertySymbols(new net.Socket()).find((s) => s.description === 'kSetNoDelay');
+const noDelayFlagEntry = entry('socket[kSetNoDelay]', kSetNoDelay !== undefined, 'Node sets TCP_NODELAY on each accepted socket');
+const listenerNoDelayEntry = entry('server._handle.setNoDelay', null, 'Node sets TCP_NODELAY on each accepted socket');
+
+/** Linux copies a listening TCP socket's options, TCP_NODELAY among them, into every connection it accepts. */
+const ACCEPTED_INHERIT_NODELAY = process.platform === 'linux';
+
+/**
+ * Sets TCP_NODELAY on a listening handle that does not listen yet, so that
+ * every connection it accepts has it from the start (Linux) and Node need
+ * not set it on each one (a system call per connection). False when that
+ * cannot be done here: then Node must set it on each accepted socket.
+ */
+export function noDelayOnListener(handle: object): boolean {
+  const setNoDelay = (handle as { setNoDelay?: unknown }).setNoDelay;
+  if (listenerNoDelayEntry.present !== true) seen(listenerNoDelayEntry, typeof setNoDelay === 'function');
+  if (!ACCEPTED_INHERIT_NODELAY || !noDelayFlagEntry.present || typeof setNoDelay !== 'function') return false;
+  return (setNoDelay as (on: boolean) => number).call(handle, true) === 0;
+}
+
+/** Records on an accepted socket that took TCP_NODELAY over from its listener that it is on, as Node does when it sets it (so a later `setNoDelay(false)` is not skipped). */
+export function markNoDelay(socket: net.Socket): void {
+  (socket as unknown as Record<symbol, boolean>)[kSetNoDelay as symbol] = true;
 }
 
 // ------------------------------------------------------ TLS sockets

@@ -147,7 +147,7 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
       listeners = opened;
     } else {
       const bound = await openServers(settings, signal);
-      listeners = bound.map((b) => new Listener(b.server, b.pausable, b.where, handle));
+      listeners = bound.map((b) => new Listener(b, handle));
     }
     handle.adopt(listeners);
     signal.throwIfAborted();

@@ -31,24 +31,28 @@ function raiseSslError(_handle: AcceptingHandle, _unused: null, error: Error): v
 export class AcceptTls {
   readonly setup: TlsSetup;
   readonly sslErrorCallback: SslErrorCallback | null;
+  /** True when each connection's handshake starts as it is accepted (every side but `'both'`, which waits for the program). */
+  readonly handshakesAtOnce: boolean;
 
   constructor(setup: TlsSetup, sslErrorCallback: SslErrorCallback | null) {
     this.setup = setup;
     this.sslErrorCallback = sslErrorCallback;
+    this.handshakesAtOnce = setup.request.side !== 'both';
   }
 
   /**
-   * Gives `state` (just made, paused, for an accepted connection) TLS.
-   * `ready(state)` runs once the handshake succeeded (at once for
-   * `sslSide: 'both'`, which attaches without a handshake). On failure the
-   * state is closed (socket destroyed) and `sslErrorCallback` is dispatched
-   * with `handle` as the owner. Call it from the connection event.
+   * Gives `state` (just made for the accepted connection `tcp`: attached
+   * and paused for `'both'`, else not attached, as `handshakesAtOnce` says)
+   * TLS. `ready(handle, state)` runs once the handshake succeeded (at once
+   * for `sslSide: 'both'`, which attaches without a handshake). On failure
+   * the state is closed (socket destroyed) and `sslErrorCallback` is
+   * dispatched with `handle` as the owner. Call it from the connection event.
    */
-  start(state: AsyncIoState, handle: AcceptingHandle, ready: (state: AsyncIoState) => void): void {
+  start(state: AsyncIoState, tcp: net.Socket, handle: AcceptingHandle, ready: (handle: AcceptingHandle, state: AsyncIoState) => void): void {
     const request = this.setup.request;
     const attachment = new TlsAttachment({
       side: request.side,
-      tcp: state.socket as net.Socket,
+      tcp,
       setup: this.setup,
       detachable: false,
       servername: typeof request.tlsextHostName === 'string' ? request.tlsextHostName : null,
@@ -57,14 +61,14 @@ export class AcceptTls {
     state.tls = attachment;
     if (request.side === 'both') {
       // Plain I/O waits for the handshake the program starts (sslBusy while the role is open).
-      ready(state);
+      ready(handle, state);
       return;
     }
     state.tlsOperation = 'attach';
     startHandshake(state, attachment, request.handshakeTimeout, (s, failure) => {
       s.tlsOperation = null;
       if (failure === null) {
-        ready(s);
+        ready(handle, s);
         return;
       }
       s.close(false);

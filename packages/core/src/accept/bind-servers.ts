@@ -11,6 +11,7 @@ import net from 'node:net';
 import { errorCode } from '../errors.js';
 import { logger } from '../debug.js';
 import { isUnavailable, type ListenTarget } from './listen-targets.js';
+import { noDelayOnListener } from '../node-internals.js';
 import { bindNative, DEFAULT_BACKLOG, nativeBindAvailable, openNative, serverHandle, startAccepting, type ServerHandle } from './native-listen.js';
 
 const log = logger('accept');
@@ -30,21 +31,24 @@ export interface BoundServer {
   readonly pausable: boolean;
   /** Where it listens, for logs. */
   readonly where: string;
+  /** Accepted sockets take TCP_NODELAY over from it (Node does not set it on each): the listener marks them. */
+  readonly noDelayInherited: boolean;
 }
 
 /** Times the set is bound again on a new port when port 0 was asked and a later address found the picked port taken. */
 const PORT_ZERO_REPICKS = 8;
 
-function newServer(config: ServerConfig): net.Server {
-  return net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: config.nodelay, keepAlive: config.keepalive });
+/** A server making accepted sockets paused, half-open; Node sets TCP_NODELAY on each unless they take it over from the listener (`noDelayInherited`). */
+function newServer(config: ServerConfig, noDelayInherited = false): net.Server {
+  return net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: config.nodelay && !noDelayInherited, keepAlive: config.keepalive });
 }
 
 /** Gives a listening native handle to a new server; the handle is left accepting (reading) when it can pause. */
-function serve(handle: ServerHandle, config: ServerConfig, where: string): BoundServer {
-  const server = newServer(config);
+function serve(handle: ServerHandle, config: ServerConfig, where: string, noDelayInherited = false): BoundServer {
+  const server = newServer(config, noDelayInherited);
   server.listen(handle, config.backlog ?? DEFAULT_BACKLOG);
   const pausable = canAccept(server);
-  return { server, pausable, where: whereBound(server, where) };
+  return { server, pausable, where: whereBound(server, where), noDelayInherited };
 }
 
 /** Starts accepting on `server`'s handle; true when that handle can pause. */
@@ -76,7 +80,7 @@ function listenPublic(config: ServerConfig, options: net.ListenOptions & { reuse
     };
     const onListening = (): void => {
       server.removeListener('error', onError);
-      resolve({ server, pausable: canAccept(server), where: whereBound(server, where) });
+      resolve({ server, pausable: canAccept(server), where: whereBound(server, where), noDelayInherited: false });
     };
     server.once('error', onError);
     server.once('listening', onListening);
@@ -87,7 +91,12 @@ function listenPublic(config: ServerConfig, options: net.ListenOptions & { reuse
 async function bindOne(target: ListenTarget, port: number, config: ServerConfig): Promise<BoundServer> {
   const where = whereOf(target.host, port);
   if (nativeBindAvailable() && !config.reuseport) {
-    return serve(bindNative(target, port, config.backlog ?? DEFAULT_BACKLOG), config, where);
+    // Set before it listens, so that no connection can predate it (an adopted socket may have some queued: Node sets those).
+    let inherited = false;
+    const handle = bindNative(target, port, config.backlog ?? DEFAULT_BACKLOG, (h) => {
+      inherited = config.nodelay && noDelayOnListener(h);
+    });
+    return serve(handle, config, where, inherited);
   }
   const options: net.ListenOptions & { reusePort?: boolean } = { host: target.host, port, ipv6Only: target.ipv6Only };
   if (config.backlog !== undefined) options.backlog = config.backlog;
@@ -169,5 +178,5 @@ export async function adoptDescriptor(fd: number, config: ServerConfig): Promise
  */
 export function adoptServer(server: net.Server, config: ServerConfig): BoundServer {
   Object.assign(server, { pauseOnConnect: true, allowHalfOpen: true, noDelay: config.nodelay, keepAlive: config.keepalive });
-  return { server, pausable: canAccept(server), where: whereBound(server, 'an adopted server') };
+  return { server, pausable: canAccept(server), where: whereBound(server, 'an adopted server'), noDelayInherited: false };
 }

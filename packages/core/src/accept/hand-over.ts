@@ -88,12 +88,13 @@ function makeConnection(handle: AcceptingHandle, socket: net.Socket, header: Pro
     deliverConnection(handle, socket);
     return;
   }
-  const state = adoptTcpSocket(collection, socket, socket, settings.state);
+  // A handshake that starts at once takes the socket unattached (see AcceptTls.start).
+  const state = adoptTcpSocket(collection, socket, socket, settings.state, tls === null || !tls.handshakesAtOnce);
   state.acceptedProxyHeader = header;
   handle.connections.trackState(state, header !== null);
   if (tls !== null) {
     // With sslCtx a state is always made (as LispWorks); it is handed over after its handshake.
-    tls.start(state, handle, (secured) => deliverConnection(handle, secured));
+    tls.start(state, socket, handle, deliverConnection);
     return;
   }
   deliverConnection(handle, state);

@@ -29,9 +29,10 @@ import {
   watchDescriptors,
   type DescriptorWatcher,
 } from './descriptor-pressure.js';
-import { socketDescriptor } from '../node-internals.js';
+import { markNoDelay, socketDescriptor } from '../node-internals.js';
 import { serverHandle, startAccepting, stopAccepting } from './native-listen.js';
 import type { AcceptEventsOwner, AcceptListener } from './accept-listener.js';
+import type { BoundServer } from './bind-servers.js';
 
 const log = logger('accept');
 
@@ -78,24 +79,28 @@ export class Listener implements DescriptorWatcher, AcceptListener {
   /** Where it was asked to listen, for logs (`127.0.0.1:8080`, `fd 3`, ...). */
   readonly where: string;
   readonly #owner: ListenerOwner;
+  /** Accepted sockets took TCP_NODELAY over from the listening socket: mark them as Node would. */
+  readonly #noDelayInherited: boolean;
   #holds = HOLD_SETUP;
   #accepting: boolean;
   #backoffMs = 0;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
 
-  /** `server` listens already; a pausable one is left accepting (its handle reading). Starts held by `HOLD_SETUP`. */
-  constructor(server: net.Server, pausable: boolean, where: string, owner: ListenerOwner) {
+  /** `bound.server` listens already; a pausable one is left accepting (its handle reading). Starts held by `HOLD_SETUP`. */
+  constructor(bound: BoundServer, owner: ListenerOwner) {
+    const server = bound.server;
     this.server = server;
-    this.pausable = pausable;
-    this.where = where;
+    this.pausable = bound.pausable;
+    this.where = bound.where;
     this.#owner = owner;
+    this.#noDelayInherited = bound.noDelayInherited;
     this.#accepting = true;
     (server as ServerWithListener)[kListener] = this;
     server.on('connection', onConnection);
     server.on('error', onServerError);
     this.#apply();
-    if (pausable) watchDescriptors(this);
+    if (this.pausable) watchDescriptors(this);
   }
 
   /** The port it is bound to (0 when unknown). */
@@ -143,6 +148,7 @@ export class Listener implements DescriptorWatcher, AcceptListener {
   /** @internal A connection was accepted. */
   onConnection(socket: net.Socket): void {
     this.#backoffMs = 0;
+    if (this.#noDelayInherited) markNoDelay(socket);
     if (this.pausable) {
       // The last free descriptor: stop before libuv sheds (drops) the next connections.
       if (tableFullAfter(socketDescriptor(socket))) noDescriptorLeft(this.where);

@@ -78,11 +78,12 @@ function closeLeftBehind(before: Set<unknown> | null): void {
 }
 
 /** A new handle bound to `target` at `port` and listening; throws the OS error. Needs `nativeBindAvailable()`. */
-export function bindNative(target: ListenTarget, port: number, backlog: number): ServerHandle {
+export function bindNative(target: ListenTarget, port: number, backlog: number, beforeListen?: (handle: ServerHandle) => void): ServerHandle {
   if (createServerHandle === null) throw new UnsupportedError('this Node.js has no net._createServerHandle: sockets cannot be bound pausable');
   const handle = createServerHandle(target.host, port, target.family, undefined, target.ipv6Only ? UV_TCP_IPV6ONLY : 0);
   if (typeof handle === 'number') throw systemError(handle, 'bind', target.host, port);
   makePausable(handle);
+  beforeListen?.(handle);
   const error = handle.listen(backlog);
   if (error !== 0) {
     handle.close();

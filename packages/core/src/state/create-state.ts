@@ -42,12 +42,15 @@ export function registerUdpAdopter(adopter: UdpAdopter): void {
 /**
  * @internal Makes a state around a connected TCP socket (accept, connect,
  * createAsyncIoState): half-open allowed, paused until the first read.
+ * `attach` false leaves the socket unattached, for a caller that starts TLS
+ * on it at once (tls/start-tls.ts takes the socket from the attachment):
+ * attaching listeners only to take them off again is work for nothing.
  */
-export function adoptTcpSocket(collection: WaitStateCollection, socket: net.Socket, object: unknown, settings: StateSettings): AsyncIoState {
+export function adoptTcpSocket(collection: WaitStateCollection, socket: net.Socket, object: unknown, settings: StateSettings, attach = true): AsyncIoState {
   // LispWorks semantics: the peer's FIN ends our input only; we close when we choose.
   socket.allowHalfOpen = true;
   const state = new AsyncIoState(collection, object, settings);
-  state.attachTransport(socket);
+  if (attach) state.attachTransport(socket);
   // Asking the peer's address is a syscall: only when logging is on.
   if (log.enabled) log('%s: made for %s:%s', state, socket.remoteAddress, socket.remotePort);
   return state;

@@ -13,8 +13,8 @@ export type CloseReason = 'eof' | 'timeout' | 'error' | 'outputOverflow' | 'buff
 
 /** The reason and, for `'error'`, the error's code (else null). */
 export interface ClosedBecause {
-  reason: CloseReason;
-  code: string | null;
+  readonly reason: CloseReason;
+  readonly code: string | null;
 }
 
 function codeOf(error: Error): string {
@@ -22,17 +22,25 @@ function codeOf(error: Error): string {
   return typeof code === 'string' ? code : error.name;
 }
 
+// One shared object per reason without a code: a close allocates nothing for it.
+const OUTPUT_OVERFLOW: ClosedBecause = Object.freeze({ reason: 'outputOverflow', code: null });
+const BUFFER_OVERFLOW: ClosedBecause = Object.freeze({ reason: 'bufferOverflow', code: null });
+const TIMEOUT: ClosedBecause = Object.freeze({ reason: 'timeout', code: null });
+const EOF: ClosedBecause = Object.freeze({ reason: 'eof', code: null });
+const ABORTED: ClosedBecause = Object.freeze({ reason: 'aborted', code: null });
+const CLOSED: ClosedBecause = Object.freeze({ reason: 'closed', code: null });
+
 /**
  * The reason for statuses `read` and `write`: an overflow first, then an
  * error, a timeout, the end of input (`inputEnded`), an abort, and else a
- * plain close by the program.
+ * plain close by the program. The result is shared: read it, never change it.
  */
 export function closeReasonOf(read: IoStatus, write: IoStatus, inputEnded: boolean, aborted: boolean): ClosedBecause {
-  if (write instanceof OutputOverflowError || read instanceof OutputOverflowError) return { reason: 'outputOverflow', code: null };
-  if (read instanceof BufferOverflowError || write instanceof BufferOverflowError) return { reason: 'bufferOverflow', code: null };
+  if (write instanceof OutputOverflowError || read instanceof OutputOverflowError) return OUTPUT_OVERFLOW;
+  if (read instanceof BufferOverflowError || write instanceof BufferOverflowError) return BUFFER_OVERFLOW;
   if (read instanceof Error) return { reason: 'error', code: codeOf(read) };
   if (write instanceof Error) return { reason: 'error', code: codeOf(write) };
-  if (read === 'timeout' || write === 'timeout') return { reason: 'timeout', code: null };
-  if (inputEnded || read === 'eof') return { reason: 'eof', code: null };
-  return { reason: aborted ? 'aborted' : 'closed', code: null };
+  if (read === 'timeout' || write === 'timeout') return TIMEOUT;
+  if (inputEnded || read === 'eof') return EOF;
+  return aborted ? ABORTED : CLOSED;
 }

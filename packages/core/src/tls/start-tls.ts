@@ -38,7 +38,8 @@ export function startHandshake(state: AsyncIoState, attachment: TlsAttachment, t
   const role = attachment.role as 'server' | 'client';
   // Output batched in this pass belongs to the plain stream: send it first.
   state.flushAfterPass();
-  const raw = state.detachTransport() as net.Socket;
+  // An accepted connection whose handshake starts at once was never attached: nothing to take off.
+  const raw = (state.transport === null ? attachment.tcp : state.detachTransport()) as net.Socket;
   const ahead = state.reader.takeAll();
   let transport: net.Socket | Duplex = raw;
   if (attachment.detachable) {

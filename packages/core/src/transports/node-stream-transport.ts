@@ -61,6 +61,10 @@ function onFinish(this: Handle): void {
 function onWritten(this: StreamSink, error?: Error | null): void {
   this.written(error ?? null);
 }
+/** The write callback of `socket`'s sink, made on the first write that needs one (most short connections never do). */
+function writtenCallback(socket: Handle, sink: StreamSink): (error?: Error | null) => void {
+  return (socket[kOnWritten] ??= onWritten.bind(sink));
+}
 function reportRefused(sink: StreamSink, error: Error): void {
   sink.written(error);
 }
@@ -89,8 +93,9 @@ export const nodeStreamTransport: StreamTransport<net.Socket> = {
     socket.pause();
     socket[kSink] = sink;
     socket[kFlags] = 0;
-    // Made on the first write, for this sink (a socket kept alive may get a new state).
-    socket[kOnWritten] = undefined;
+    // Made on the first write that needs it, for this sink (a socket kept
+    // alive may get a new state). Not added to a socket that never had one.
+    if (socket[kOnWritten] !== undefined) socket[kOnWritten] = undefined;
     socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onError);
@@ -129,9 +134,8 @@ export const nodeStreamTransport: StreamTransport<net.Socket> = {
       socket[kFlags] = flags;
     }
     const sink = socket[kSink] as StreamSink;
-    const callback = (socket[kOnWritten] ??= onWritten.bind(sink));
     if ((flags & CORKED) !== 0 || socket.encrypted === true || !nothingPending(socket)) {
-      socket.write(chunk, callback);
+      socket.write(chunk, writtenCallback(socket, sink));
       return WRITE_PENDING;
     }
     socket.write(chunk);
@@ -142,7 +146,7 @@ export const nodeStreamTransport: StreamTransport<net.Socket> = {
       process.nextTick(reportRefused, sink, refused);
       return WRITE_PENDING;
     }
-    socket.write(MARKER, callback);
+    socket.write(MARKER, writtenCallback(socket, sink));
     return WRITE_PENDING;
   },
 
