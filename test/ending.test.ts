@@ -244,7 +244,7 @@ test('close with keepAliveP hands the socket back usable; reads continue raw', a
   const socket = pair.socket;
   t.false(socket.destroyed);
   t.is(state.object, socket);
-  if (testTransport === 'node') t.is<unknown>(socket, before);
+  if (testTransport === 'node') t.is<unknown, unknown>(socket, before);
   const arrived = readBytes(peer, 3);
   socket.write('raw');
   t.is((await arrived).toString(), 'raw');
