@@ -101,6 +101,11 @@ export function nodeOnly(test: TestFn, reason: string): (title: string, run: Imp
   };
 }
 
+/** `options` with `transport: testTransport`: for the accepts and connects of the plain-TCP tests. */
+export function onTestTransport<T extends object>(options?: T): T & { transport: 'node' | 'native' } {
+  return { ...(options as T), transport: testTransport };
+}
+
 /** The pair `statePair` gives: the state, the raw peer, and checks on what is under the state. */
 export interface StatePair {
   readonly state: AsyncIoState;

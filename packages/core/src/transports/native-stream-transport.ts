@@ -207,15 +207,20 @@ export class NativeStreamTransport implements StreamTransport<number> {
   }
 
   destroy(handle: number): void {
+    const connecting = this.connectWaiters[handle];
     this.forget(handle);
     this.inside(() => {
       this.loop.close(handle);
     });
+    // A connect closed before its outcome is over too (its waiter stops its timer, as on Node's 'close').
+    connecting?.(new Error('closed while connecting'));
   }
 
   release(handle: number): net.Socket {
     const { fd, unsent } = this.inside(() => this.loop.release(handle));
+    const connecting = this.connectWaiters[handle];
     this.forget(handle);
+    connecting?.(new Error('released while connecting'));
     const socket = new net.Socket({ fd, readable: true, writable: true });
     socket.pause();
     // Errors on a handed-back socket reach no one and must not crash the process.
