@@ -1,6 +1,6 @@
 /** Small fixtures shared by the tests: collections that always close, raw peers, promises for callbacks. */
 import net from 'node:net';
-import type { ExecutionContext, ImplementationFn, TestFn } from 'ava';
+import type { ExecutionContext, ImplementationFn } from 'ava';
 import { nativeLoop } from '@commio/native';
 import {
   createAndRunWaitStateCollection,
@@ -94,7 +94,7 @@ export const testTransport: 'node' | 'native' = process.env['COMMIO_TEST_TRANSPO
  * `net.Socket`, adopts one, or is TLS): registered only on the Node
  * transport run. `reason` says why, in the source where the test is.
  */
-export function nodeOnly(test: TestFn, reason: string): (title: string, run: ImplementationFn<[]>) => void {
+export function nodeOnly(test: (title: string, run: ImplementationFn<[]>) => void, reason: string): (title: string, run: ImplementationFn<[]>) => void {
   return (title, run) => {
     if (testTransport === 'node') test(title, run);
     else if (process.env['COMMIO_TEST_VERBOSE'] === '1') console.warn(`node transport only: ${title}: ${reason}`);

@@ -32,6 +32,12 @@ export class NativeListener implements AcceptListener {
   #backoffMs = 0;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  /**
+   * Connections the addon accepted in the same pass after a hold (it accepts
+   * until EAGAIN before JavaScript runs): handed over, in order, once the
+   * holds are released, so `maxConnections` holds to the connection.
+   */
+  #early: number[] = [];
 
   /** Listens on `host:port` (an IP literal), or adopts the listening descriptor `fd` when `host` is null. Throws the OS error when it cannot. */
   constructor(driver: NativeDriver, host: string | null, port: number, fd: number, options: { nodelay: boolean; keepalive: boolean; backlog: number | undefined; ipv6Only: boolean }) {
@@ -61,6 +67,16 @@ export class NativeListener implements AcceptListener {
 
   release(reason: number): void {
     this.#holds &= ~reason;
+    if (this.#holds === 0 && this.#early.length > 0) {
+      // Handed over later, as a new accept would be (never inside the caller's close); accepting resumes after them.
+      queueMicrotask(() => this.#handOverEarly());
+      return;
+    }
+    this.#apply();
+  }
+
+  #handOverEarly(): void {
+    while (this.#holds === 0 && this.#early.length > 0 && !this.#closed) this.#handOver(this.#early.shift() as number);
     this.#apply();
   }
 
@@ -78,7 +94,16 @@ export class NativeListener implements AcceptListener {
       this.#driver.loop.close(id);
       return;
     }
-    this.#acceptor(id);
+    if (this.#holds !== 0 || this.#early.length > 0) {
+      this.#early.push(id);
+      return;
+    }
+    this.#handOver(id);
+  }
+
+  #handOver(id: number): void {
+    if (this.#acceptor === null) this.#driver.loop.close(id);
+    else this.#acceptor(id);
   }
 
   #onAcceptError(error: NodeJS.ErrnoException): void {
@@ -108,6 +133,8 @@ export class NativeListener implements AcceptListener {
     this.#closed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    for (const id of this.#early) this.#driver.loop.close(id);
+    this.#early = [];
     this.#driver.loop.close(this.#id);
   }
 }
