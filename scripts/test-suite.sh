@@ -53,10 +53,11 @@ done
 
 full=${TEST_FULL_LINE:-last}
 
-# test:native-transport: the main plain-TCP files once more, on the native
+# test:native-transport: the plain-TCP files once more, on the native
 # transport (COMMIO_TEST_TRANSPORT=native), on the last line; only for a
 # whole-suite run. TEST_NATIVE_TRANSPORT=0 leaves it out.
-native_files=(test/read.test.ts test/read-with-checking.test.ts test/write.test.ts test/native-core.test.ts)
+# The list (one file a line) is scripts/native-transport-files.txt, which `pnpm test:native-transport` runs too.
+mapfile -t native_files < scripts/native-transport-files.txt
 native_line=-1
 if [ $# -eq 0 ] && [ "${TEST_NATIVE_TRANSPORT:-1}" != 0 ]; then
   native_line=${#nodes[@]}
