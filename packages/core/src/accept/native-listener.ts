@@ -11,6 +11,7 @@ import { nextBackoffMs } from './accept-backoff.js';
 import type { AcceptListener } from './accept-listener.js';
 import { descriptorAvailable } from './descriptor-pressure.js';
 import { HOLD_BACKOFF, HOLD_SETUP } from './listener.js';
+import { systemError } from './native-listen.js';
 import type { NativeDriver } from '../transports/native-driver.js';
 
 const log = logger('accept');
@@ -44,7 +45,14 @@ export class NativeListener implements AcceptListener {
     this.#driver = driver;
     const nativeOptions = { noDelay: options.nodelay, keepAlive: options.keepalive, backlog: options.backlog ?? 0, ipv6Only: options.ipv6Only };
     const sink = { onAccept: (id: number) => this.#onAccept(id), onAcceptError: (error: NodeJS.ErrnoException) => this.#onAcceptError(error) };
-    this.#id = host === null ? driver.loop.adoptListener(fd, nativeOptions, sink) : driver.loop.listen(host, port, nativeOptions, sink);
+    try {
+      this.#id = host === null ? driver.loop.adoptListener(fd, nativeOptions, sink) : driver.loop.listen(host, port, nativeOptions, sink);
+    } catch (error) {
+      // The OS error as the Node path reports it: with the address and port it was about.
+      const { errno, syscall } = error as NodeJS.ErrnoException;
+      if (typeof errno !== 'number') throw error;
+      throw host === null ? systemError(errno, syscall ?? 'listen', `fd ${fd}`, null) : systemError(errno, syscall ?? 'listen', host, port);
+    }
     // Held until the handle is set up: connections wait in the backlog.
     driver.loop.setReading(this.#id, false);
     this.port = driver.loop.address(this.#id, false)?.port ?? 0;
