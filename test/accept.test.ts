@@ -330,16 +330,17 @@ test('many collections: closing a handle in one does not touch the other', async
 
 test.serial('reuseport: true is refused with ERR_COMMIO_UNSUPPORTED on a Node.js without reusePort, never ignored', async (t) => {
   const c = withCollection(t);
+  // Node's reusePort: on the Node transport (native refuses reuseport: native-core.test.ts).
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   const supported = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
   if (supported) {
-    const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { ...LOOPBACK, reuseport: true });
+    const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { ...LOOPBACK, transport: 'node', reuseport: true });
     closeAcceptingHandle(handle);
     t.pass();
     return;
   }
   const before = listeningServers();
-  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { ...LOOPBACK, reuseport: true }), { code: 'ERR_COMMIO_UNSUPPORTED' });
+  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { ...LOOPBACK, transport: 'node', reuseport: true }), { code: 'ERR_COMMIO_UNSUPPORTED' });
   t.is(listeningServers(), before);
 });
 
