@@ -14,6 +14,7 @@ import {
   asyncIoStateReadBuffer,
   asyncIoStateWriteBuffer,
   asyncIoStateAbortAndClose,
+  asyncIoStateShutdown,
   closeAsyncIoState,
   ConnectTimeoutError,
   type AsyncIoState,
@@ -138,6 +139,24 @@ test('a host name: every address it has is tried in turn (localhost may be ::1 f
   t.is(failure, null);
   t.like(state.peerAddress, { address: '127.0.0.1', port });
   t.is((await readBytes(await accepted.promise, 5)).toString(), 'early');
+});
+
+test('a host name: a read and a shutdown of the output asked before the connect take effect once connected', async (t) => {
+  const accepted = deferred<net.Socket>();
+  const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
+  const { state, result } = connect(t, 'localhost', port, { queueOutput: true });
+  const reply = deferred<string>();
+  asyncIoStateReadBuffer(state, Buffer.alloc(5), (_s, b, n) => reply.resolve(b.subarray(0, n).toString()));
+  asyncIoStateWriteBuffer(state, Buffer.from('bye'), () => {});
+  const shut = deferred<unknown>();
+  asyncIoStateShutdown(state, 'output', { callback: (_s, r) => shut.resolve(r) });
+  t.is((await result)[1], null);
+  const peer = await accepted.promise;
+  // readBytes resolves at EOF too: 'bye' then the FIN.
+  t.is((await readBytes(peer, 100)).toString(), 'bye');
+  t.is(await shut.promise, true);
+  peer.end('reply');
+  t.is(await reply.promise, 'reply');
 });
 
 test('a host name with ipv6: true and only an IPv4 server: the failure is the Node path’s (ECONNREFUSED or the lookup’s code); the state is closed', async (t) => {
