@@ -53,13 +53,14 @@ done
 
 full=${TEST_FULL_LINE:-last}
 
-# test:native-transport: the main plain-TCP files once more, on the native
+# test:native-transport: the plain-TCP files once more, on the native
 # transport (COMMIO_TEST_TRANSPORT=native), on the last line; only for a
 # whole-suite run. TEST_NATIVE_TRANSPORT=0 leaves it out.
-# The reliability files among them (and accept-emfile, whose child they share)
-# run only when that last line is the full line, like the reliability files on
-# the Node transport.
-native_files=(test/read.test.ts test/read-with-checking.test.ts test/write.test.ts test/native-core.test.ts)
+# The list (one file a line) is scripts/native-transport-files.txt, which `pnpm test:native-transport` runs too.
+# The reliability files (and accept-emfile, whose child they share) run only
+# when that last line is the full line, like the reliability files on the Node
+# transport.
+mapfile -t native_files < scripts/native-transport-files.txt
 native_reliability_files=(test/reliability-abrupt.test.ts test/reliability-slow-readers.test.ts test/reliability-emfile.test.ts
   test/accept-emfile.test.ts test/reliability-integrity.test.ts test/reliability-slowloris.test.ts test/reliability-callbacks.test.ts)
 native_line=-1

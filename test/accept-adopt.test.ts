@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import test from 'ava';
 import { acceptTcpConnectionsCreatingAsyncIoStates, closeAcceptingHandle, systemdListenFd, systemdListenFds } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { readBytes, withCollection } from './helpers/fixtures.js';
+import { onTestTransport, readBytes, withCollection } from './helpers/fixtures.js';
 import { connectClient, echo, portFree, roundTrip } from './helpers/accept-helpers.js';
 import { NODE_ARGS, spawnLineChild } from './helpers/child-lines.js';
 
@@ -79,7 +79,7 @@ test('options that choose how to bind are refused with an adopted server', async
 test('{ fd } of a socket this process already uses rejects with ERR_COMMIO_BIND_FAILED (cause EEXIST), leaving it alone', async (t) => {
   const c = withCollection(t);
   const server = await listening(t);
-  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, { fd: fdOf(server) }, echo), { code: 'ERR_COMMIO_BIND_FAILED' });
+  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, { fd: fdOf(server) }, echo, onTestTransport()), { code: 'ERR_COMMIO_BIND_FAILED' });
   t.is((error.cause as NodeJS.ErrnoException).code, 'EEXIST');
   t.true(server.listening);
 });
@@ -92,7 +92,7 @@ test('{ fd } of something that is not a socket rejects with ERR_COMMIO_BIND_FAIL
     fs.closeSync(fd);
     fs.rmSync(file, { force: true });
   });
-  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, { fd }, echo), { code: 'ERR_COMMIO_BIND_FAILED' });
+  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, { fd }, echo, onTestTransport()), { code: 'ERR_COMMIO_BIND_FAILED' });
   t.is((error.cause as NodeJS.ErrnoException).code, 'EINVAL');
   t.notThrows(() => fs.fstatSync(fd), 'the descriptor is left open');
 });

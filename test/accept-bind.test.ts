@@ -4,7 +4,7 @@ import os from 'node:os';
 import test from 'ava';
 import { acceptTcpConnectionsCreatingAsyncIoStates, closeAcceptingHandle, type AcceptingHandle } from '@commio/core';
 import { checkNoLeaksAfterAll, openHandles, settledOpenHandles } from './helpers/leaks.js';
-import { rawServer, withCollection } from './helpers/fixtures.js';
+import { nodeOnly, onTestTransport, rawServer, withCollection } from './helpers/fixtures.js';
 import { captureLog, connectClient, echo, listenQueue, portFree, roundTrip } from './helpers/accept-helpers.js';
 
 checkNoLeaksAfterAll(test);
@@ -30,7 +30,7 @@ test.serial('a port in use is retried until it frees up; the handle then holds t
   const { server, port } = await rawServer(t);
   const log = captureLog('commio:accept');
   t.teardown(() => log.stop());
-  const promise = acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, { address: '127.0.0.1', initTimeout: 3, queueOutput: true });
+  const promise = acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, onTestTransport({ address: '127.0.0.1', initTimeout: 3, queueOutput: true }));
   // The first attempt failed once the retry is announced: free the port then.
   await log.waitFor(/in use, retrying/);
   await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -47,7 +47,7 @@ test.serial('a port that stays in use rejects with ERR_COMMIO_BIND_TIMEOUT (caus
   const { port } = await rawServer(t);
   const baseline = openHandles();
   const started = Date.now();
-  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, { address: '127.0.0.1', initTimeout: 0.3 }), {
+  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, onTestTransport({ address: '127.0.0.1', initTimeout: 0.3 })), {
     code: 'ERR_COMMIO_BIND_TIMEOUT',
   });
   const elapsed = Date.now() - started;
@@ -61,7 +61,7 @@ test.serial('initTimeout 0 tries once', async (t) => {
   const { port } = await rawServer(t);
   const log = captureLog('commio:accept');
   t.teardown(() => log.stop());
-  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, { address: '127.0.0.1', initTimeout: 0 }), {
+  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, onTestTransport({ address: '127.0.0.1', initTimeout: 0 })), {
     code: 'ERR_COMMIO_BIND_TIMEOUT',
   });
   t.regex(error.message, /1 tries/);
@@ -76,7 +76,7 @@ test.serial('aborting the signal during the retries rejects with its reason, not
   const baseline = openHandles();
   const controller = new AbortController();
   const reason = new Error('stop binding');
-  const promise = acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, { address: '127.0.0.1', initTimeout: 10, signal: controller.signal });
+  const promise = acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, onTestTransport({ address: '127.0.0.1', initTimeout: 10, signal: controller.signal }));
   await log.waitFor(/in use, retrying/);
   controller.abort(reason);
   await t.throwsAsync(promise, { is: reason });
@@ -86,13 +86,13 @@ test.serial('aborting the signal during the retries rejects with its reason, not
 test('an already aborted signal rejects with its reason before anything opens', async (t) => {
   const c = withCollection(t);
   const reason = new Error('never');
-  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { signal: AbortSignal.abort(reason) }), { is: reason });
+  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, onTestTransport({ signal: AbortSignal.abort(reason) })), { is: reason });
 });
 
 test('the signal has no effect once the accept is set up', async (t) => {
   const c = withCollection(t);
   const controller = new AbortController();
-  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: '127.0.0.1', signal: controller.signal, queueOutput: true });
+  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, onTestTransport({ address: '127.0.0.1', signal: controller.signal, queueOutput: true }));
   t.teardown(() => closeAcceptingHandle(handle));
   controller.abort();
   t.false(handle.closed);
@@ -104,7 +104,7 @@ test('the signal has no effect once the accept is set up', async (t) => {
 test('an address that is not local rejects at once with ERR_COMMIO_BIND_FAILED (cause EADDRNOTAVAIL)', async (t) => {
   const c = withCollection(t);
   const started = Date.now();
-  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: NOT_LOCAL }), { code: 'ERR_COMMIO_BIND_FAILED' });
+  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, onTestTransport({ address: NOT_LOCAL })), { code: 'ERR_COMMIO_BIND_FAILED' });
   t.is((error.cause as NodeJS.ErrnoException).code, 'EADDRNOTAVAIL');
   t.true(Date.now() - started < 1000, 'no retries');
 });
@@ -112,19 +112,19 @@ test('an address that is not local rejects at once with ERR_COMMIO_BIND_FAILED (
 test("a service name is looked up in the services database ('http' is port 80)", async (t) => {
   // Bound on an address that is not local, so that nothing is ever bound on the fixed port.
   const c = withCollection(t);
-  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 'http', echo, { address: NOT_LOCAL }), { code: 'ERR_COMMIO_BIND_FAILED' });
+  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 'http', echo, onTestTransport({ address: NOT_LOCAL })), { code: 'ERR_COMMIO_BIND_FAILED' });
   t.is((error.cause as { port?: number }).port, 80);
 });
 
 test('a host name that does not resolve rejects with ERR_COMMIO_BIND_FAILED (cause ENOTFOUND)', async (t) => {
   const c = withCollection(t);
-  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: 'no-such-host.invalid' }), {
+  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, onTestTransport({ address: 'no-such-host.invalid' })), {
     code: 'ERR_COMMIO_BIND_FAILED',
   });
   t.is((error.cause as NodeJS.ErrnoException).code, 'ENOTFOUND');
 });
 
-test("'localhost' listens on the loopback addresses only (127.0.0.1, and ::1 where available), one port", async (t) => {
+nodeOnly(test, 'it reads the addresses of the handle\'s net.Servers (a native listener has none)')("'localhost' listens on the loopback addresses only (127.0.0.1, and ::1 where available), one port", async (t) => {
   const c = withCollection(t);
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: 'localhost', queueOutput: true });
   t.teardown(() => closeAcceptingHandle(handle));
@@ -142,7 +142,7 @@ test("'localhost' listens on the loopback addresses only (127.0.0.1, and ::1 whe
   }
 });
 
-test("'localhost' with ipv6: false is 127.0.0.1 only", async (t) => {
+nodeOnly(test, 'it reads the addresses of the handle\'s net.Servers (a native listener has none)')("'localhost' with ipv6: false is 127.0.0.1 only", async (t) => {
   const c = withCollection(t);
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: 'localhost', ipv6: false });
   t.teardown(() => closeAcceptingHandle(handle));
@@ -152,7 +152,7 @@ test("'localhost' with ipv6: false is 127.0.0.1 only", async (t) => {
   );
 });
 
-test('a host name listens on every address it resolves to', async (t) => {
+nodeOnly(test, 'it reads the addresses of the handle\'s net.Servers (a native listener has none)')('a host name listens on every address it resolves to', async (t) => {
   const name = os.hostname();
   let found: dns.LookupAddress[];
   try {
@@ -181,7 +181,7 @@ test('a host name listens on every address it resolves to', async (t) => {
   t.is(await roundTrip(client, 'named'), 'named');
 });
 
-test('an address list: one handle, one socket per address, all on the first port (port 0 shared)', async (t) => {
+nodeOnly(test, 'it reads the addresses of the handle\'s net.Servers (a native listener has none)')('an address list: one handle, one socket per address, all on the first port (port 0 shared)', async (t) => {
   const c = withCollection(t);
   const v6 = await ipv6Loopback();
   const list = v6 ? ['127.0.0.1', '::1'] : ['127.0.0.1', '127.0.0.2'];
@@ -214,7 +214,7 @@ test('an address list: one handle, one socket per address, all on the first port
 test.serial('an address list where one address fails: the call fails and nothing stays open', async (t) => {
   const c = withCollection(t);
   const baseline = openHandles();
-  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: ['127.0.0.1', NOT_LOCAL] }), {
+  const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, onTestTransport({ address: ['127.0.0.1', NOT_LOCAL] })), {
     code: 'ERR_COMMIO_BIND_FAILED',
   });
   t.is((error.cause as NodeJS.ErrnoException).code, 'EADDRNOTAVAIL');
@@ -225,13 +225,13 @@ test.serial('an address list whose port is taken on one address retries the whol
   const c = withCollection(t);
   const { port } = await rawServer(t);
   const baseline = openHandles();
-  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, { address: ['127.0.0.2', '127.0.0.1'], initTimeout: 0.2 }), {
+  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, onTestTransport({ address: ['127.0.0.2', '127.0.0.1'], initTimeout: 0.2 })), {
     code: 'ERR_COMMIO_BIND_TIMEOUT',
   });
   t.deepEqual(await settledOpenHandles(baseline), {});
 });
 
-test("'*' with ipv6: false listens on 0.0.0.0 only", async (t) => {
+nodeOnly(test, 'it reads the addresses of the handle\'s net.Servers (a native listener has none)')("'*' with ipv6: false listens on 0.0.0.0 only", async (t) => {
   const c = withCollection(t);
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: '*', ipv6: false, queueOutput: true });
   t.teardown(() => closeAcceptingHandle(handle));
@@ -241,7 +241,7 @@ test("'*' with ipv6: false listens on 0.0.0.0 only", async (t) => {
   t.is(await roundTrip(client, 'v4'), 'v4');
 });
 
-test('null address with ipv6: true listens on :: for IPv6 only', async (t) => {
+nodeOnly(test, 'it reads the addresses of the handle\'s net.Servers (a native listener has none)')('null address with ipv6: true listens on :: for IPv6 only', async (t) => {
   if (!(await ipv6Loopback())) {
     t.log('no IPv6 here');
     t.pass();
@@ -257,7 +257,7 @@ test('null address with ipv6: true listens on :: for IPv6 only', async (t) => {
   await t.throwsAsync(connectClient(handle.localPort, '127.0.0.1'), { code: 'ECONNREFUSED' });
 });
 
-test("ipv6 'both' listens on :: dual stack (IPv4 clients too); 'any' is the system's choice", async (t) => {
+nodeOnly(test, 'it reads the addresses of the handle\'s net.Servers (a native listener has none)')("ipv6 'both' listens on :: dual stack (IPv4 clients too); 'any' is the system's choice", async (t) => {
   if (!(await ipv6Loopback())) {
     t.log('no IPv6 here');
     t.pass();
@@ -279,9 +279,9 @@ test("ipv6 'both' listens on :: dual stack (IPv4 clients too); 'any' is the syst
 
 test('backlog sets the kernel queue length (Node.js default 511 otherwise)', async (t) => {
   const c = withCollection(t);
-  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: '127.0.0.1', backlog: 8, queueOutput: true });
+  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, onTestTransport({ address: '127.0.0.1', backlog: 8, queueOutput: true }));
   t.teardown(() => closeAcceptingHandle(handle));
-  const plain = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { address: '127.0.0.1' });
+  const plain = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, onTestTransport({ address: '127.0.0.1' }));
   t.teardown(() => closeAcceptingHandle(plain));
   const queues = listenQueue(handle.localPort);
   if (queues === null) t.log('ss is not available: backlog not checked');

@@ -14,13 +14,14 @@ import {
   asyncIoStateReadBuffer,
   asyncIoStateWriteBuffer,
   asyncIoStateAbortAndClose,
+  asyncIoStateShutdown,
   closeAsyncIoState,
   ConnectTimeoutError,
   type AsyncIoState,
 } from '@commio/core';
 import { installFakeClock } from '@commio/testkit';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, rawServer, readBytes, withCollection } from './helpers/fixtures.js';
+import { deferred, nodeOnly, onTestTransport, rawServer, readBytes, withCollection } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -34,7 +35,7 @@ function connect(t: ExecutionContext, host: string, service: number | string, op
   const state = createAsyncIoStateAndConnectedTcpSocket(c, host, service, (s, failure) => {
     t.false(inside, 'never inside the call');
     done.resolve([s, failure]);
-  }, options);
+  }, onTestTransport(options));
   inside = false;
   t.teardown(() => closeAsyncIoState(state));
   return { state, result: done.promise };
@@ -114,7 +115,7 @@ test('connects: callback(state, null), then the state reads and writes', async (
 test('connects to commio’s own accept; service as a decimal string; host name localhost', async (t) => {
   const c = withCollection(t);
   const serverSide = deferred<AsyncIoState>();
-  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, (_h, s) => serverSide.resolve(s as AsyncIoState), { address: '127.0.0.1' });
+  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, (_h, s) => serverSide.resolve(s as AsyncIoState), onTestTransport({ address: '127.0.0.1' }));
   t.teardown(() => closeAcceptingHandle(handle));
   const { result } = connect(t, '127.0.0.1', String(handle.localPort));
   const [client, failure] = await result;
@@ -127,6 +128,44 @@ test('connects to commio’s own accept; service as a decimal string; host name 
   const [, failure2] = await named.result;
   t.is(failure2, null);
   t.is(named.state.peerAddress?.address, '127.0.0.1');
+});
+
+test('a host name: every address it has is tried in turn (localhost may be ::1 first; the server is on 127.0.0.1); bytes written before the connect arrive', async (t) => {
+  const accepted = deferred<net.Socket>();
+  const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
+  const { state, result } = connect(t, 'localhost', port, { queueOutput: true });
+  asyncIoStateWriteBuffer(state, Buffer.from('early'), () => {});
+  const [, failure] = await result;
+  t.is(failure, null);
+  t.like(state.peerAddress, { address: '127.0.0.1', port });
+  t.is((await readBytes(await accepted.promise, 5)).toString(), 'early');
+});
+
+test('a host name: a read and a shutdown of the output asked before the connect take effect once connected', async (t) => {
+  const accepted = deferred<net.Socket>();
+  const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
+  const { state, result } = connect(t, 'localhost', port, { queueOutput: true });
+  const reply = deferred<string>();
+  asyncIoStateReadBuffer(state, Buffer.alloc(5), (_s, b, n) => reply.resolve(b.subarray(0, n).toString()));
+  asyncIoStateWriteBuffer(state, Buffer.from('bye'), () => {});
+  const shut = deferred<unknown>();
+  asyncIoStateShutdown(state, 'output', { callback: (_s, r) => shut.resolve(r) });
+  t.is((await result)[1], null);
+  const peer = await accepted.promise;
+  // readBytes resolves at EOF too: 'bye' then the FIN.
+  t.is((await readBytes(peer, 100)).toString(), 'bye');
+  t.is(await shut.promise, true);
+  peer.end('reply');
+  t.is(await reply.promise, 'reply');
+});
+
+test('a host name with ipv6: true and only an IPv4 server: the failure is the Node path’s (ECONNREFUSED or the lookup’s code); the state is closed', async (t) => {
+  const port = await freePort();
+  const { state, result } = connect(t, 'localhost', port, { ipv6: true });
+  const [, failure] = await result;
+  t.true(failure instanceof Error);
+  t.regex(String((failure as NodeJS.ErrnoException).code), /^(ECONNREFUSED|ENOTFOUND|EAI_[A-Z]+|EADDRNOTAVAIL)$/);
+  t.true(state.closed);
 });
 
 test('ECONNREFUSED: callback(state, error) with its code; the state is closed', async (t) => {
@@ -163,19 +202,22 @@ test.serial('a state closed while connecting gets no callback and leaves nothing
   const clock = installFakeClock();
   t.teardown(() => clock.uninstall());
   const c = withCollection(t);
-  const closedDirectly = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, () => t.fail('no callback after close'), { connectTimeout: 0.1 });
+  const closedDirectly = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, () => t.fail('no callback after close'), onTestTransport({ connectTimeout: 0.1 }));
   t.is(closeAsyncIoState(closedDirectly), 0);
   const done = deferred();
-  const viaAbort = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, () => t.fail('no callback after close'), { connectTimeout: 0.1 });
+  const viaAbort = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, () => t.fail('no callback after close'), onTestTransport({ connectTimeout: 0.1 }));
   asyncIoStateAbortAndClose(viaAbort, { closeCallback: () => done.resolve() });
   await done.promise;
+  // Closed while its host name is looked up.
+  const byName = createAsyncIoStateAndConnectedTcpSocket(c, 'localhost', port, () => t.fail('no callback after close'), onTestTransport({ connectTimeout: 0.1 }));
+  t.is(closeAsyncIoState(byName), 0);
   // The connect timers are cleared when the sockets report their close.
   for (let turns = 0; clock.pendingTimers > 0 && turns < 1000; turns++) await new Promise((resolve) => setImmediate(resolve));
-  t.is(clock.pendingTimers, 0, 'both connect timers were cleared');
+  t.is(clock.pendingTimers, 0, 'every connect timer was cleared');
   // Past the connect timeout: still no callback.
   clock.advance(1);
   await new Promise((resolve) => setImmediate(resolve));
-  t.true(closedDirectly.closed && viaAbort.closed);
+  t.true(closedDirectly.closed && viaAbort.closed && byName.closed);
 });
 
 test('localAddress and localPort bind the local end (127.0.0.2 routes to loopback)', async (t) => {
@@ -200,7 +242,7 @@ function socketFlags(socket: net.Socket): { noDelay: unknown; keepAlive: unknown
   return { noDelay: flags['kSetNoDelay'], keepAlive: flags['kSetKeepAlive'] };
 }
 
-test('nodelay (default true) and keepalive (default false) are applied to the socket', async (t) => {
+nodeOnly(test, 'it reads the flags Node.js records on the net.Socket')('nodelay (default true) and keepalive (default false) are applied to the socket', async (t) => {
   const { port } = await rawServer(t);
   const defaults = connect(t, '127.0.0.1', port);
   t.is((await defaults.result)[1], null);
@@ -216,7 +258,7 @@ test('a connect started from a callback of another collection calls back through
   const mine = withCollection(t, 'mine');
   const done = deferred<AsyncIoState>();
   applyInWaitStateCollectionProcess(other, () => {
-    const state = createAsyncIoStateAndConnectedTcpSocket(mine, '127.0.0.1', port, (s) => done.resolve(s));
+    const state = createAsyncIoStateAndConnectedTcpSocket(mine, '127.0.0.1', port, (s) => done.resolve(s), onTestTransport());
     t.teardown(() => closeAsyncIoState(state));
   });
   const state = await done.promise;

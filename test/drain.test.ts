@@ -21,7 +21,7 @@ import {
   type WaitStateCollection,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, rawServer, readBytes, withCollection } from './helpers/fixtures.js';
+import { deferred, nodeOnly, onTestTransport, rawServer, readBytes, withCollection } from './helpers/fixtures.js';
 import { connectClient } from './helpers/accept-helpers.js';
 import { closed, until } from './helpers/tls-fixtures.js';
 
@@ -53,14 +53,14 @@ async function server(t: ExecutionContext, c: WaitStateCollection, options: Acce
       s.states.push(connection as AsyncIoState);
       arrived?.();
     },
-    {
+    onTestTransport({
       address: '127.0.0.1',
       queueOutput: true,
       drainCallback: () => {
         s.drainCalls++;
       },
       ...options,
-    },
+    }),
   );
   const connect = async (n: number): Promise<void> => {
     const want = s.states.length + n;
@@ -136,7 +136,7 @@ test('drain: with no connection it resolves at once; a second drain changes noth
   t.is(s.drainCalls, 1, 'drainCallback ran once');
 });
 
-test('drain: raw sockets (createState: false) are waited for and destroyed at the timeout', async (t) => {
+nodeOnly(test, 'createState: false hands over net.Sockets (refused on the native transport)')('drain: raw sockets (createState: false) are waited for and destroyed at the timeout', async (t) => {
   const c = withCollection(t);
   const handedOver = deferred<net.Socket>();
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, (_h, s) => handedOver.resolve(s as net.Socket), { address: '127.0.0.1', createState: false });
@@ -178,7 +178,7 @@ test('drain: bad arguments reject with ERR_COMMIO_INVALID_ARGUMENT and change no
   await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, () => {}, { drainCallback: 5 as never }), { code: 'ERR_COMMIO_INVALID_ARGUMENT' });
 });
 
-test('drain: connections still sending their PROXY header are destroyed and not counted; nothing is left in the collection', async (t) => {
+nodeOnly(test, 'PROXY protocol is refused on the native transport')('drain: connections still sending their PROXY header are destroyed and not counted; nothing is left in the collection', async (t) => {
   const c = withCollection(t);
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, () => t.fail('nothing is handed over'), {
     address: '127.0.0.1',

@@ -18,7 +18,7 @@ import {
 import { attachSsl, connect, readUntil, receiveMessage, sendMessage, sendMessageToAddress, shutdown, write } from '@commio/core/promises';
 import { createSslClientContext, createSslServerContext } from '@commio/ssl';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { readBytes, statePair, withCollection } from './helpers/fixtures.js';
+import { nodeOnly, onTestTransport, readBytes, statePair, withCollection } from './helpers/fixtures.js';
 import { plainServer, statePairOverTcp } from './helpers/commio-pair.js';
 import { keyPair } from './helpers/tls-fixtures.js';
 import { connectedUdpState, udpState } from './helpers/udp-peers.js';
@@ -91,7 +91,7 @@ test('shutdown input with a read active rejects unless abort: true; a signal sto
 test('connect resolves with a connected state; a refused port rejects with ECONNREFUSED; a signal closes the attempt', async (t) => {
   const c = withCollection(t);
   const server = await plainServer(t, c);
-  const state = await connect(c, '127.0.0.1', server.port, { name: 'promise client' });
+  const state = await connect(c, '127.0.0.1', server.port, onTestTransport({ name: 'promise client' }));
   t.teardown(() => closeAsyncIoState(state));
   const peer = await server.next();
   await write(peer, Buffer.from('hi\n'));
@@ -103,18 +103,19 @@ test('connect resolves with a connected state; a refused port rejects with ECONN
       probe.close(() => resolve(port));
     });
   });
-  const refused = await t.throwsAsync(connect(c, '127.0.0.1', closedPort));
+  const refused = await t.throwsAsync(connect(c, '127.0.0.1', closedPort, onTestTransport()));
   t.is((refused as NodeJS.ErrnoException).code, 'ECONNREFUSED');
   await t.throwsAsync(connect(c, '127.0.0.1', server.port, { connectTimout: 1 } as never), { instanceOf: InvalidArgumentError });
 
   const controller = new AbortController();
-  const attempt = connect(c, '127.0.0.1', server.port, { signal: controller.signal });
+  const attempt = connect(c, '127.0.0.1', server.port, onTestTransport({ signal: controller.signal }));
   controller.abort(new Error('gave up'));
   await t.throwsAsync(attempt, { message: 'gave up' });
 });
 
-test('attachSsl runs STARTTLS on both ends; a certificate that does not verify rejects; a signal closes the state', async (t) => {
-  const { client, srv } = await statePairOverTcp(t);
+nodeOnly(test, 'TLS runs on the Node transport')('attachSsl runs STARTTLS on both ends; a certificate that does not verify rejects; a signal closes the state', async (t) => {
+  // TLS runs on the Node transport.
+  const { client, srv } = await statePairOverTcp(t, 'node');
   const pair = keyPair();
   await Promise.all([
     attachSsl(srv, { sslCtx: createSslServerContext({ key: pair.key, cert: pair.cert }) }),
@@ -123,7 +124,7 @@ test('attachSsl runs STARTTLS on both ends; a certificate that does not verify r
   await write(client, Buffer.from('secret\n'));
   t.is(Buffer.from((await readUntil(srv, '\n')) ?? []).toString(), 'secret\n');
 
-  const second = await statePairOverTcp(t);
+  const second = await statePairOverTcp(t, 'node');
   const other = keyPair('elsewhere');
   const [, failure] = await Promise.allSettled([
     attachSsl(second.srv, { sslCtx: createSslServerContext({ key: pair.key, cert: pair.cert }) }),
@@ -132,7 +133,7 @@ test('attachSsl runs STARTTLS on both ends; a certificate that does not verify r
   t.is(failure.status, 'rejected');
   t.true(failure.status === 'rejected' && failure.reason instanceof HandshakeFailedError);
 
-  const third = await statePairOverTcp(t);
+  const third = await statePairOverTcp(t, 'node');
   const controller = new AbortController();
   const attaching = attachSsl(third.srv, { sslCtx: createSslServerContext({ key: pair.key, cert: pair.cert }), signal: controller.signal });
   controller.abort(new Error('no TLS today'));
@@ -140,7 +141,7 @@ test('attachSsl runs STARTTLS on both ends; a certificate that does not verify r
   t.true(third.srv.closed);
 });
 
-test('UDP: a datagram round trip with the sender address; a receive timeout; aborted receive and send', async (t) => {
+nodeOnly(test, 'UDP is not a stream transport')('UDP: a datagram round trip with the sender address; a receive timeout; aborted receive and send', async (t) => {
   const c = withCollection(t);
   const server = await udpState(t, c);
   const port = server.address?.port ?? 0;

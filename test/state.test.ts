@@ -37,14 +37,17 @@ import {
   AsyncIoState,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, rawClient, readBytes, statePair, withCollection } from './helpers/fixtures.js';
+import { deferred, nodeOnly, onTestTransport, rawClient, readBytes, statePair, testTransport, withCollection } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
 
 test('createAsyncIoState wraps a raw socket with the documented defaults', async (t) => {
-  const { state, socket } = await statePair(t);
+  const pair = await statePair(t);
+  const { state } = pair;
   t.true(state instanceof AsyncIoState);
-  t.is(state.object, socket);
+  // Node: the socket given; native: the connection's native id.
+  if (testTransport === 'node') t.is(state.object, pair.socket);
+  else t.is(typeof state.object, 'number');
   t.is(state.name, null);
   t.is(state.userInfo, null);
   t.is(state.readTimeout, null);
@@ -84,7 +87,7 @@ test('createAsyncIoState applies its options', async (t) => {
   t.regex(String(state), /named/);
 });
 
-test('the state wraps the socket only: bytes the program wrote before still arrive, and the state reads what follows', async (t) => {
+nodeOnly(test, 'it writes on the net.Socket the state wraps')('the state wraps the socket only: bytes the program wrote before still arrive, and the state reads what follows', async (t) => {
   const { state, peer, socket } = await statePair(t);
   const arrived = readBytes(peer, 6);
   socket.write('before');
@@ -136,8 +139,8 @@ test('writable properties: name, userInfo, timeouts, maxRead and the limits; bad
 });
 
 test('addresses are { address, port, family } objects; peerAddress is the other end; what was read before close survives it', async (t) => {
-  const { state, socket, peer } = await statePair(t);
-  t.deepEqual(state.address, { address: '127.0.0.1', port: socket.localPort, family: 'IPv4' });
+  const { state, peer } = await statePair(t);
+  t.deepEqual(state.address, { address: '127.0.0.1', port: peer.remotePort, family: 'IPv4' });
   t.deepEqual(state.peerAddress, { address: '127.0.0.1', port: peer.localPort, family: 'IPv4' });
   // Asked before closing: still known afterwards.
   closeAsyncIoState(state);
@@ -175,7 +178,7 @@ test('IPv6 loopback addresses have family IPv6', async (t) => {
   });
   const port = (server.address() as net.AddressInfo).port;
   const done = deferred<AsyncIoState>();
-  const state = createAsyncIoStateAndConnectedTcpSocket(c, '::1', port, (s) => done.resolve(s));
+  const state = createAsyncIoStateAndConnectedTcpSocket(c, '::1', port, (s) => done.resolve(s), onTestTransport());
   await done.promise;
   t.like(state.peerAddress, { address: '::1', port, family: 'IPv6' });
   t.like(state.address, { address: '::1', family: 'IPv6' });
@@ -192,7 +195,7 @@ test('states made from the same settings each keep their own limits when one is 
       accepted.push(s as AsyncIoState);
       if (accepted.length === 2) two.resolve();
     },
-    { address: '127.0.0.1', readTimeout: 5, maxQueuedOutput: 1000 },
+    onTestTransport({ address: '127.0.0.1', readTimeout: 5, maxQueuedOutput: 1000 }),
   );
   t.teardown(() => closeAcceptingHandle(handle));
   await rawClient(t, handle.localPort);
@@ -219,10 +222,10 @@ test('states made from the same settings each keep their own limits when one is 
 test('the LispWorks reader functions equal the properties', async (t) => {
   const c = withCollection(t);
   const serverSide = deferred<AsyncIoState>();
-  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, (_h, s) => serverSide.resolve(s as AsyncIoState), { address: '127.0.0.1' });
+  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, (_h, s) => serverSide.resolve(s as AsyncIoState), onTestTransport({ address: '127.0.0.1' }));
   t.teardown(() => closeAcceptingHandle(handle));
   const connected = deferred<AsyncIoState>();
-  createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', handle.localPort, (s) => connected.resolve(s), { name: 'client', userInfo: 'u', readTimeout: 2, writeTimeout: 3 });
+  createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', handle.localPort, (s) => connected.resolve(s), onTestTransport({ name: 'client', userInfo: 'u', readTimeout: 2, writeTimeout: 3 }));
   const client = await connected.promise;
   const server = await serverSide.promise;
   // Give the states something to show in oldLength and bufferedDataLength.
@@ -300,9 +303,10 @@ test.serial('with commio:* enabled the life of a state is logged, and never a pa
   const secret = 'PAYLOAD-7f3a9c-SECRET';
   const c = withCollection(t, 'logged');
   const serverSide = deferred<AsyncIoState>();
+  // The server side stays on Node: the test resets its net.Socket.
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, (_h, s) => serverSide.resolve(s as AsyncIoState), { address: '127.0.0.1' });
   const connected = deferred<AsyncIoState>();
-  createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', handle.localPort, (s) => connected.resolve(s), { name: 'logged-client' });
+  createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', handle.localPort, (s) => connected.resolve(s), onTestTransport({ name: 'logged-client' }));
   const client = await connected.promise;
   const server = await serverSide.promise;
   const got = deferred<string>();

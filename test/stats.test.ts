@@ -22,7 +22,7 @@ import {
   type ConnectionStats,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { withCollection, deferred } from './helpers/fixtures.js';
+import { withCollection, deferred, nodeOnly, onTestTransport } from './helpers/fixtures.js';
 import { connectClient, echo } from './helpers/accept-helpers.js';
 import { keyPair, closed, until } from './helpers/tls-fixtures.js';
 
@@ -75,7 +75,7 @@ async function scriptedServer(t: ExecutionContext, behaviours: Behaviour[], opti
       const behaviour = behaviours[next++] ?? otherwise;
       if (connection instanceof AsyncIoState && behaviour !== null) behaviour(connection);
     },
-    { address: '127.0.0.1', queueOutput: true, ...options },
+    onTestTransport({ address: '127.0.0.1', queueOutput: true, ...options }),
   );
   t.teardown(() => closeAcceptingHandle(handle));
   return { c, handle };
@@ -164,7 +164,7 @@ test('a scripted set of connections is counted by reason: eof, timeout, reset, o
   t.not(acceptingHandleStats(handle), acceptingHandleStats(handle), 'a new plain object each time');
 });
 
-test('TLS handshakes completed and failed are counted on the handle and published on commio:handshake:failure', async (t) => {
+nodeOnly(test, 'TLS runs on the Node transport')('TLS handshakes completed and failed are counted on the handle and published on commio:handshake:failure', async (t) => {
   const { key, cert } = keyPair();
   const failures: unknown[] = [];
   const onFailure = (message: unknown): void => void failures.push(message);
@@ -198,7 +198,7 @@ test('TLS handshakes completed and failed are counted on the handle and publishe
   t.is((message?.error as { code?: string }).code, 'ERR_COMMIO_HANDSHAKE_FAILED');
 });
 
-test('PROXY headers refused are counted and published on commio:accept:error', async (t) => {
+nodeOnly(test, 'PROXY protocol is refused on the native transport')('PROXY headers refused are counted and published on commio:accept:error', async (t) => {
   const events: { handle: unknown; error: Error }[] = [];
   const onError = (message: unknown): void => void events.push(message as { handle: unknown; error: Error });
   diagnosticsChannel.subscribe('commio:accept:error', onError);
@@ -226,10 +226,10 @@ test('PROXY headers refused are counted and published on commio:accept:error', a
 test('accepts held at maxConnections are counted, with the peak of open connections', async (t) => {
   const states: AsyncIoState[] = [];
   const c = withCollection(t);
-  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, (_h, s) => void states.push(s as AsyncIoState), {
+  const handle = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, (_h, s) => void states.push(s as AsyncIoState), onTestTransport({
     address: '127.0.0.1',
     maxConnections: 2,
-  });
+  }));
   t.teardown(() => closeAcceptingHandle(handle));
   const clients: net.Socket[] = [];
   for (let i = 0; i < 2; i++) {

@@ -8,10 +8,14 @@ import {
   type AsyncIoState,
   type WaitStateCollection,
 } from '@commio/core';
-import { deferred, withCollection } from './fixtures.js';
+import { deferred, testTransport, withCollection } from './fixtures.js';
 
-/** A plain accept on 127.0.0.1 whose states are handed to the returned queue. */
-export async function plainServer(t: ExecutionContext, c: WaitStateCollection): Promise<{ port: number; next: () => Promise<AsyncIoState> }> {
+/** A plain accept on 127.0.0.1 (on `transport`: by default the one under test) whose states are handed to the returned queue. */
+export async function plainServer(
+  t: ExecutionContext,
+  c: WaitStateCollection,
+  transport: 'node' | 'native' = testTransport,
+): Promise<{ port: number; next: () => Promise<AsyncIoState> }> {
   const waiting: ((s: AsyncIoState) => void)[] = [];
   const arrived: AsyncIoState[] = [];
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
@@ -24,7 +28,7 @@ export async function plainServer(t: ExecutionContext, c: WaitStateCollection): 
       if (waiter) waiter(state);
       else arrived.push(state);
     },
-    { address: '127.0.0.1' },
+    { address: '127.0.0.1', transport },
   );
   t.teardown(() => closeAcceptingHandle(handle));
   return {
@@ -36,12 +40,15 @@ export async function plainServer(t: ExecutionContext, c: WaitStateCollection): 
   };
 }
 
-/** A commio client state connected to a commio server state, both plain, in a fresh collection. */
-export async function statePairOverTcp(t: ExecutionContext): Promise<{ c: WaitStateCollection; client: AsyncIoState; srv: AsyncIoState }> {
+/** A commio client state connected to a commio server state, both plain (on `transport`: by default the one under test), in a fresh collection. */
+export async function statePairOverTcp(
+  t: ExecutionContext,
+  transport: 'node' | 'native' = testTransport,
+): Promise<{ c: WaitStateCollection; client: AsyncIoState; srv: AsyncIoState }> {
   const c = withCollection(t);
-  const server = await plainServer(t, c);
+  const server = await plainServer(t, c, transport);
   const connected = deferred<AsyncIoState>();
-  const client = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', server.port, (s, f) => (f === null ? connected.resolve(s) : connected.reject(f)));
+  const client = createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', server.port, (s, f) => (f === null ? connected.resolve(s) : connected.reject(f)), { transport });
   t.teardown(() => closeAsyncIoState(client));
   await connected.promise;
   return { c, client, srv: await server.next() };

@@ -1,6 +1,7 @@
 /** Small fixtures shared by the tests: collections that always close, raw peers, promises for callbacks. */
 import net from 'node:net';
-import type { ExecutionContext } from 'ava';
+import type { ExecutionContext, ImplementationFn } from 'ava';
+import { nativeLoop } from '@commio/native';
 import {
   acceptTcpConnectionsCreatingAsyncIoStates,
   createAndRunWaitStateCollection,
@@ -112,6 +113,35 @@ export function acceptOnTestTransport(
 }
 
 /**
+ * `test` for a test that needs the Node transport by nature (it inspects a
+ * `net.Socket`, adopts one, or is TLS): registered only on the Node
+ * transport run. `reason` says why, in the source where the test is.
+ */
+export function nodeOnly(test: (title: string, run: ImplementationFn<[]>) => void, reason: string): (title: string, run: ImplementationFn<[]>) => void {
+  return (title, run) => {
+    if (testTransport === 'node') test(title, run);
+    else if (process.env['COMMIO_TEST_VERBOSE'] === '1') console.warn(`node transport only: ${title}: ${reason}`);
+  };
+}
+
+/** `options` with `transport: testTransport`: for the accepts and connects of the plain-TCP tests. */
+export function onTestTransport<T extends object>(options?: T): T & { transport: 'node' | 'native' } {
+  return { ...(options as T), transport: testTransport };
+}
+
+/** The pair `statePair` gives: the state, the raw peer, and checks on what is under the state. */
+export interface StatePair {
+  readonly state: AsyncIoState;
+  /** The raw server-side socket. */
+  readonly peer: net.Socket;
+  /** The raw client socket under the state (native transport: only once a keep-alive close handed one back). */
+  readonly socket: net.Socket;
+  readonly c: WaitStateCollection;
+  /** True once the connection under the state is closed (Node: the socket is destroyed; native: the addon closed it). */
+  readonly transportClosed: () => boolean;
+}
+
+/**
  * A state made with `createAsyncIoState` on a raw client socket, and the raw
  * server-side socket as its peer; in `collection`, or in a fresh one stopped
  * when the test ends. With `COMMIO_TEST_TRANSPORT=native` the state
@@ -121,36 +151,44 @@ export async function statePair(
   t: ExecutionContext,
   options?: CreateAsyncIoStateOptions,
   collection?: WaitStateCollection,
-): Promise<{ state: AsyncIoState; peer: net.Socket; socket: net.Socket; c: WaitStateCollection }> {
+): Promise<StatePair> {
   const c = collection ?? withCollection(t);
   const accepted = deferred<net.Socket>();
   const { port } = await rawServer(t, (socket) => accepted.resolve(socket));
-  if (testTransport === 'native') return nativeStatePair(c, port, accepted.promise, options);
+  if (testTransport === 'native') return nativeStatePair(t, c, port, accepted.promise, options);
   const socket = await rawClient(t, port);
   const state = createAsyncIoState(c, socket, options);
-  return { state, peer: await accepted.promise, socket, c };
+  return { state, peer: await accepted.promise, socket, c, transportClosed: () => socket.destroyed };
 }
 
 /** `statePair` on the native transport: the state connects itself; it has no net.Socket under it. */
 async function nativeStatePair(
+  t: ExecutionContext,
   c: WaitStateCollection,
   port: number,
   accepted: Promise<net.Socket>,
   options: CreateAsyncIoStateOptions | undefined,
-): Promise<{ state: AsyncIoState; peer: net.Socket; socket: net.Socket; c: WaitStateCollection }> {
+): Promise<StatePair> {
   const connected = deferred<AsyncIoState>();
   createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, (s, failure) => (failure === null ? connected.resolve(s) : connected.reject(failure)), {
     ...options,
     transport: 'native',
   });
   const state = await connected.promise;
+  const id = state.object as number;
+  // A keep-alive close hands back a net.Socket (state.object then): the test ends with it closed.
+  t.teardown(() => {
+    if (state.object instanceof net.Socket) state.object.destroy();
+  });
   const peer = await accepted;
   return {
     state,
     peer,
     c,
     get socket(): net.Socket {
-      throw new Error('a state on the native transport has no net.Socket under it');
+      if (state.object instanceof net.Socket) return state.object;
+      throw new Error('a state on the native transport has no net.Socket under it (until a keep-alive close hands one back)');
     },
+    transportClosed: () => nativeLoop()?.owner(id) === undefined,
   };
 }

@@ -15,6 +15,7 @@ import {
   waitStateCollectionStopLoop,
 } from '@commio/core';
 import { echo } from './accept-helpers.js';
+import { testTransport } from './fixtures.js';
 
 function say(message: object): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -25,6 +26,8 @@ say({ event: 'inherited', sockets: systemdListenFds() });
 const handle = await acceptTcpConnectionsCreatingAsyncIoStates(collection, systemdListenFd(process.argv[2] ?? 0), echo, {
   queueOutput: true,
   maxConnections: 1,
+  // The parent's transport under test (the environment is inherited).
+  transport: testTransport,
 });
 say({ event: 'ready', port: handle.localPort });
 

@@ -5,7 +5,11 @@
  * as on the Node path (hand-over.ts: counted against `maxConnections`,
  * delivered through the collection).
  */
+import { fstatSync } from 'node:fs';
+import { constants } from 'node:os';
 import { errorCode } from '../errors.js';
+import { activeHandles } from '../node-internals.js';
+import { systemError } from './native-listen.js';
 import { logger } from '../debug.js';
 import type { AcceptSettings } from './accept-settings.js';
 import type { AcceptingHandle } from './accepting-handle.js';
@@ -55,12 +59,40 @@ function listenOnAll(driver: NativeDriver, targets: readonly ListenTarget[], por
   }
 }
 
+/** The descriptor of a Node handle (a net.Server or socket, or a bare wrap), if it has one. */
+function descriptorOf(handle: unknown): unknown {
+  const h = handle as { fd?: unknown; _handle?: { fd?: unknown } | null };
+  return h.fd ?? h._handle?.fd;
+}
+
+/**
+ * `{ fd }` refused as on the Node path: EINVAL for what is not a socket,
+ * EEXIST for a descriptor this process already uses through Node (the
+ * addon would otherwise watch it a second time).
+ */
+function checkAdoptable(fd: number): void {
+  const where = `fd ${fd}`;
+  let isSocket: boolean;
+  try {
+    isSocket = fstatSync(fd).isSocket();
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).errno ?? -constants.errno.EBADF;
+    throw systemError(errno, 'listen', where, null);
+  }
+  if (!isSocket) throw systemError(-constants.errno.EINVAL, 'listen', where, null);
+  if (activeHandles()?.some((handle) => descriptorOf(handle) === fd) === true) throw systemError(-constants.errno.EEXIST, 'listen', where, null);
+}
+
 /** @internal Opens the native listening sockets the settings ask for (with the Node path's bind retries); leaves nothing open on failure. */
 export async function openNativeListeners(driver: NativeDriver, settings: AcceptSettings<AcceptingHandle>, signal: AbortSignal): Promise<NativeListener[]> {
   const source = settings.source;
   if (source.kind === 'fd') {
     const options = { nodelay: settings.nodelay, keepalive: settings.keepalive, backlog: settings.backlog, ipv6Only: false };
-    return retryWhileInUse(() => Promise.resolve([new NativeListener(driver, null, 0, source.fd, options)]), 0, signal, `fd ${source.fd}`);
+    return retryWhileInUse(
+      () => {
+        checkAdoptable(source.fd);
+        return Promise.resolve([new NativeListener(driver, null, 0, source.fd, options)]);
+      }, 0, signal, `fd ${source.fd}`);
   }
   const port = source.kind === 'port' ? source.port : 0;
   let targets = planWithoutLookup(settings.addresses, settings.ipv6);

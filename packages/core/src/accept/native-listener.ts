@@ -17,6 +17,7 @@ import { nextBackoffMs } from './accept-backoff.js';
 import type { AcceptEventsOwner, AcceptListener } from './accept-listener.js';
 import { descriptorAvailable, descriptorsFine, noDescriptorLeft, unwatchDescriptors, watchDescriptors, type DescriptorWatcher } from './descriptor-pressure.js';
 import { HOLD_BACKOFF, HOLD_NO_DESCRIPTOR, HOLD_SETUP } from './listener.js';
+import { systemError } from './native-listen.js';
 import type { NativeDriver } from '../transports/native-driver.js';
 
 const log = logger('accept');
@@ -39,13 +40,26 @@ export class NativeListener implements AcceptListener, DescriptorWatcher {
   #backoffMs = 0;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  /**
+   * Connections the addon accepted in the same pass after a hold (it accepts
+   * until EAGAIN before JavaScript runs): handed over, in order, once the
+   * holds are released, so `maxConnections` holds to the connection.
+   */
+  #early: number[] = [];
 
   /** Listens on `host:port` (an IP literal), or adopts the listening descriptor `fd` when `host` is null. Throws the OS error when it cannot. */
   constructor(driver: NativeDriver, host: string | null, port: number, fd: number, options: { nodelay: boolean; keepalive: boolean; backlog: number | undefined; ipv6Only: boolean }) {
     this.#driver = driver;
     const nativeOptions = { noDelay: options.nodelay, keepAlive: options.keepalive, backlog: options.backlog ?? 0, ipv6Only: options.ipv6Only };
     const sink = { onAccept: (id: number) => this.#onAccept(id), onAcceptError: (error: NodeJS.ErrnoException) => this.#onAcceptError(error) };
-    this.#id = host === null ? driver.loop.adoptListener(fd, nativeOptions, sink) : driver.loop.listen(host, port, nativeOptions, sink);
+    try {
+      this.#id = host === null ? driver.loop.adoptListener(fd, nativeOptions, sink) : driver.loop.listen(host, port, nativeOptions, sink);
+    } catch (error) {
+      // The OS error as the Node path reports it: with the address and port it was about.
+      const { errno, syscall } = error as NodeJS.ErrnoException;
+      if (typeof errno !== 'number') throw error;
+      throw host === null ? systemError(errno, syscall ?? 'listen', `fd ${fd}`, null) : systemError(errno, syscall ?? 'listen', host, port);
+    }
     // Held until the handle is set up: connections wait in the backlog.
     driver.loop.setReading(this.#id, false);
     this.port = driver.loop.address(this.#id, false)?.port ?? 0;
@@ -70,6 +84,16 @@ export class NativeListener implements AcceptListener, DescriptorWatcher {
 
   release(reason: number): void {
     this.#holds &= ~reason;
+    if (this.#holds === 0 && this.#early.length > 0) {
+      // Handed over later, as a new accept would be (never inside the caller's close); accepting resumes after them.
+      queueMicrotask(() => this.#handOverEarly());
+      return;
+    }
+    this.#apply();
+  }
+
+  #handOverEarly(): void {
+    while (this.#holds === 0 && this.#early.length > 0 && !this.#closed) this.#handOver(this.#early.shift() as number);
     this.#apply();
   }
 
@@ -89,7 +113,16 @@ export class NativeListener implements AcceptListener, DescriptorWatcher {
       this.#driver.loop.close(id);
       return;
     }
-    this.#acceptor(id);
+    if (this.#holds !== 0 || this.#early.length > 0) {
+      this.#early.push(id);
+      return;
+    }
+    this.#handOver(id);
+  }
+
+  #handOver(id: number): void {
+    if (this.#acceptor === null) this.#driver.loop.close(id);
+    else this.#acceptor(id);
   }
 
   /** @internal DescriptorWatcher: the process is out of descriptors (this or another listener found out). */
@@ -139,6 +172,8 @@ export class NativeListener implements AcceptListener, DescriptorWatcher {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     unwatchDescriptors(this);
+    for (const id of this.#early) this.#driver.loop.close(id);
+    this.#early = [];
     this.#driver.loop.close(this.#id);
   }
 }

@@ -4,15 +4,17 @@
  * once; a failure or the connect timeout closes the state before the
  * callback runs), on a socket of the `@commio/native` addon.
  */
+import net from 'node:net';
 import { logger } from '../debug.js';
 import { clearTimer, setTimer, type Timer } from '../clock.js';
-import { ConnectTimeoutError, UnsupportedError } from '../errors.js';
+import { ConnectTimeoutError } from '../errors.js';
 import type { WaitStateCollection } from '../collection/wait-state-collection.js';
 import { secondsToMs } from '../options/validate.js';
 import type { AsyncIoState, StateSettings } from '../state/async-io-state.js';
 import { stateOnTransport } from '../state/create-state.js';
 import type { NativeDriver } from '../transports/native-driver.js';
 import { deliverConnectResult, type ConnectCallback } from './connect-result.js';
+import { LOOKUP_TRANSPORT, lookupAndConnect, PendingNativeConnection, replayPending } from './native-lookup.js';
 
 const log = logger('connect');
 
@@ -24,20 +26,24 @@ export interface NativeConnectPlan {
   readonly localPort: number | undefined;
   readonly keepalive: boolean;
   readonly nodelay: boolean;
+  /** For a host name: 0 either family, 4 or 6 (the Node path's `ipv6` option). */
+  readonly family: 0 | 4 | 6;
   /** Seconds, or null. */
   readonly connectTimeout: number | null;
   readonly settings: StateSettings;
 }
 
-/** @internal Starts a native connect; `host` must be an IP literal (checked by the caller). */
+/**
+ * @internal Starts a native connect. An IP literal is connected at once (the
+ * state's object is its native id); a host name is looked up first
+ * (native-lookup.ts: the state's object is null until it connected).
+ */
 export function connectNative(c: WaitStateCollection, driver: NativeDriver, plan: NativeConnectPlan, cb: ConnectCallback): AsyncIoState {
   const { host, port, connectTimeout } = plan;
   const options: { noDelay: boolean; keepAlive: boolean; localAddress?: string; localPort?: number } = { noDelay: plan.nodelay, keepAlive: plan.keepalive };
   if (plan.localAddress !== undefined) options.localAddress = plan.localAddress;
   if (plan.localPort !== undefined) options.localPort = plan.localPort;
-  // The state's sink replaces this one at once; awaitConnect below hears the outcome.
-  const id = driver.loop.connect(host, port, options, { onData() {}, onEnd() {}, onError() {}, onWritten() {}, onConnect() {}, onOutputShut() {} });
-  const state = stateOnTransport(c, driver.transport, id, plan.settings);
+  let state: AsyncIoState;
   let settled = false;
   let timer: Timer | null = null;
   const settle = (failure: Error | null): void => {
@@ -54,7 +60,28 @@ export function connectNative(c: WaitStateCollection, driver: NativeDriver, plan
     } else if (log.enabled) log('%s: connected to %s:%d (native)', state, host, port);
     deliverConnectResult(state, cb, failure);
   };
-  driver.transport.awaitConnect(id, settle);
+  if (net.isIP(host) !== 0) {
+    // The state's sink replaces this one at once; awaitConnect below hears the outcome.
+    const id = driver.loop.connect(host, port, options, { onData() {}, onEnd() {}, onError() {}, onWritten() {}, onConnect() {}, onOutputShut() {} });
+    state = stateOnTransport(c, driver.transport, id, plan.settings);
+    driver.transport.awaitConnect(id, settle);
+  } else {
+    const pending = new PendingNativeConnection();
+    state = stateOnTransport(c, LOOKUP_TRANSPORT, pending, plan.settings);
+    state.object = null;
+    const connected = (id: number): void => {
+      if (settled || state.transport !== LOOKUP_TRANSPORT) {
+        driver.loop.close(id);
+        return;
+      }
+      state.attachTransport(id, driver.transport);
+      state.object = id;
+      replayPending(driver, id, pending, state);
+      settle(null);
+    };
+    pending.onCancel = () => settle(new Error('closed while connecting'));
+    lookupAndConnect(driver, pending, { host, port, family: plan.family, options }, connected, settle);
+  }
   if (connectTimeout !== null && connectTimeout > 0) {
     timer = setTimer(
       (seconds) => settle(new ConnectTimeoutError(`connecting to ${host}:${port} took more than ${seconds} s`)),
@@ -64,9 +91,4 @@ export function connectNative(c: WaitStateCollection, driver: NativeDriver, plan
   }
   if (log.enabled) log('%s: connecting to %s:%d (native)', state, host, port);
   return state;
-}
-
-/** @internal The native transport connects to IP literals only (no name lookup of its own yet). */
-export function nativeHostUnsupported(host: string): UnsupportedError {
-  return new UnsupportedError(`transport 'native' connects to an IP address literal, not ${JSON.stringify(host)} (resolve it first, or use the Node transport)`);
 }

@@ -24,7 +24,7 @@ import { prepareConnectTls } from '../tls/connect-tls.js';
 import { checkTransport, type TransportChoice } from '../transports/native-status.js';
 import { nativeDriver } from '../transports/native-driver.js';
 import { deliverConnectResult, type ConnectCallback } from './connect-result.js';
-import { connectNative, nativeHostUnsupported } from './connect-native.js';
+import { connectNative } from './connect-native.js';
 import type { ConnectTlsOptions } from '../tls/tls-options.js';
 
 const log = logger('connect');
@@ -47,8 +47,9 @@ export interface ConnectOptions extends StateOptions, ConnectTlsOptions {
   ipv6?: 'any' | boolean;
   /**
    * What moves the bytes: `'node'` (a `net.Socket`) or `'native'` (the
-   * optional `@commio/native` addon; plain TCP to an IP address literal
-   * only: with `sslCtx` it throws `ERR_COMMIO_UNSUPPORTED`). When the addon
+   * optional `@commio/native` addon; plain TCP only: with `sslCtx` it
+   * throws `ERR_COMMIO_UNSUPPORTED`; a host name is looked up as on the
+   * Node transport, and `state.object` is null until connected). When the addon
    * is unavailable the Node transport is used (see `nativeTransportStatus`).
    * @default 'node'
    */
@@ -101,11 +102,10 @@ export function createAsyncIoStateAndConnectedTcpSocket(
   const ipv6 = checkKeyword<'any' | boolean>(o['ipv6'], 'options.ipv6', ['any', true, false], 'any');
   const tlsConnect = prepareConnectTls(o, host);
   const transport = checkTransport(o['transport'], 'options.transport', tlsConnect !== null);
-  if (transport === 'native' && net.isIP(host) === 0) throw nativeHostUnsupported(host);
   c.assertAlive();
   const driver = transport === 'native' ? nativeDriver() : null;
   if (driver !== null) {
-    return connectNative(c, driver, { host, port, localAddress, localPort, keepalive, nodelay, connectTimeout, settings }, cb);
+    return connectNative(c, driver, { host, port, localAddress, localPort, keepalive, nodelay, family: ipv6 === 'any' ? 0 : ipv6 ? 6 : 4, connectTimeout, settings }, cb);
   }
 
   const socket = new net.Socket({ allowHalfOpen: true });

@@ -55,6 +55,13 @@ export class NativeStreamTransport implements StreamTransport<number> {
   private readonly finished: number[] = [];
   /** Bytes that arrived while detached: reported on the next attach. */
   private readonly heldBack: (Buffer[] | undefined)[] = [];
+  /**
+   * Writes handed to the addon whose `onWritten` has not come yet. A failed
+   * connection drops the ones it still queued without reporting them; the
+   * driver then fails them itself, as Node fails the callbacks of a destroyed
+   * socket's writes.
+   */
+  private readonly unreported: number[] = [];
   /** Connects under way: told the outcome before the state's sink hears of a failure. */
   private readonly connectWaiters: (((error: Error | null) => void) | undefined)[] = [];
   private depth = 0;
@@ -91,9 +98,17 @@ export class NativeStreamTransport implements StreamTransport<number> {
     this.loop.attach(handle, {
       onData: (bytes) => held.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)),
       onEnd: () => {},
-      onError: () => {},
       // Writes made before the detach still complete the state's writes, in order.
+      onError: (error) => {
+        const dropped = this.takeDropped(handle);
+        if (sink === undefined || dropped === 0) return;
+        this.deferred.push(() => {
+          for (let i = 0; i < dropped; i++) sink.written(error);
+        });
+        this.scheduleDeferred();
+      },
       onWritten: (count, error) => {
+        this.unreported[handle] = (this.unreported[handle] ?? 0) - count;
         if (sink === undefined) return;
         this.deferred.push(() => {
           for (let i = 0; i < count; i++) sink.written(error);
@@ -125,11 +140,13 @@ export class NativeStreamTransport implements StreamTransport<number> {
 
   write(handle: number, chunk: Uint8Array, inPass: boolean): WriteOutcome {
     if (inPass) {
+      this.unreported[handle] = (this.unreported[handle] ?? 0) + 1;
       this.loop.write(handle, chunk);
       return WRITE_PENDING;
     }
     const result = this.inside(() => this.loop.writeNow(handle, chunk));
     if (result > 0) return WRITE_DONE;
+    if (result === 0) this.unreported[handle] = (this.unreported[handle] ?? 0) + 1;
     if (result < 0) {
       const generation = this.generation[handle] ?? 0;
       const error = writeError(result);
@@ -159,12 +176,14 @@ export class NativeStreamTransport implements StreamTransport<number> {
     try {
       done = this.inside(() => this.loop.shutdown(handle));
     } catch (error) {
+      this.outputShutReport[handle] = false;
       const code = (error as NodeJS.ErrnoException).code ?? 'ERR_SHUTDOWN';
       if (report) this.later(handle, generation, (s) => s.outputShut(code));
       this.scheduleDeferred();
       return;
     }
     if (!done) return;
+    this.outputShutReport[handle] = false;
     if (report) this.later(handle, generation, (s) => s.outputShut(true));
     this.scheduleDeferred();
     this.finish(handle, 2, (call) => {
@@ -188,15 +207,20 @@ export class NativeStreamTransport implements StreamTransport<number> {
   }
 
   destroy(handle: number): void {
+    const connecting = this.connectWaiters[handle];
     this.forget(handle);
     this.inside(() => {
       this.loop.close(handle);
     });
+    // A connect closed before its outcome is over too (its waiter stops its timer, as on Node's 'close').
+    connecting?.(new Error('closed while connecting'));
   }
 
   release(handle: number): net.Socket {
     const { fd, unsent } = this.inside(() => this.loop.release(handle));
+    const connecting = this.connectWaiters[handle];
     this.forget(handle);
+    connecting?.(new Error('released while connecting'));
     const socket = new net.Socket({ fd, readable: true, writable: true });
     socket.pause();
     // Errors on a handed-back socket reach no one and must not crash the process.
@@ -229,6 +253,15 @@ export class NativeStreamTransport implements StreamTransport<number> {
     this.heldBack[handle] = undefined;
     this.nativeReading[handle] = undefined;
     this.connectWaiters[handle] = undefined;
+    this.unreported[handle] = 0;
+  }
+
+  /** The connection failed: how many of its writes the addon dropped unreported (writes not yet handed over are flushed first, and fail there). */
+  private takeDropped(handle: number): number {
+    this.loop.flush();
+    const dropped = Math.max(0, this.unreported[handle] ?? 0);
+    this.unreported[handle] = 0;
+    return dropped;
   }
 
   private setNativeReading(handle: number, on: boolean): void {
@@ -263,18 +296,28 @@ export class NativeStreamTransport implements StreamTransport<number> {
       onError: (error) => {
         this.open[handle] = false;
         this.connectOver(handle, error);
+        // A shutdown('output') still waiting for its FIN failed with the connection (as on Node).
+        const shutWaiting = this.outputShutReport[handle] === true;
+        this.outputShutReport[handle] = false;
+        const dropped = this.takeDropped(handle);
         report((s) => {
+          for (let i = 0; i < dropped; i++) s.written(error);
           s.failed(error);
+          if (shutWaiting) s.outputShut(error.code ?? 'EIO');
           s.disconnected();
         });
       },
-      onWritten: (count, error) =>
+      onWritten: (count, error) => {
+        this.unreported[handle] = (this.unreported[handle] ?? 0) - count;
         report((s) => {
           for (let i = 0; i < count; i++) s.written(error);
-        }),
+        });
+      },
       onConnect: () => this.connectOver(handle, null),
       onOutputShut: (error) => {
-        if (this.outputShutReport[handle] === true) report((s) => s.outputShut(error === null ? true : (error.code ?? 'ERR_SHUTDOWN')));
+        const shutWaiting = this.outputShutReport[handle] === true;
+        this.outputShutReport[handle] = false;
+        if (shutWaiting) report((s) => s.outputShut(error === null ? true : (error.code ?? 'ERR_SHUTDOWN')));
         if (error === null) this.finish(handle, 2, report);
       },
     };
