@@ -237,47 +237,56 @@ export class NativeStreamTransport implements StreamTransport<number> {
     this.loop.setReading(handle, on);
   }
 
-  /** The native sink of one attach: calls the state's sink, or queues the call while a driver method runs. */
+  /** The native sink of one attach: three fields, its methods shared (a connection holds no closures). */
   private nativeSink(handle: number, generation: number): NativeSocketSink {
-    const report = (call: (sink: StreamSink) => void): void => {
-      // Inside a driver method, or behind reports still queued: queue too, so the order holds.
-      if (this.depth > 0 || this.deferred.length > 0) {
-        this.later(handle, generation, call);
-        this.scheduleDeferred();
-        return;
-      }
-      const sink = this.sinks[handle];
-      if (sink !== undefined && this.generation[handle] === generation) call(sink);
-    };
-    return {
-      onData: (bytes) => {
-        if (this.inputShut[handle] === true) return;
-        if (this.wantReading[handle] !== true) this.setNativeReading(handle, false);
-        const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-        report((s) => s.received(chunk));
-      },
-      onEnd: () => {
-        report((s) => s.ended());
-        this.finish(handle, 1, report);
-      },
-      onError: (error) => {
-        this.open[handle] = false;
-        this.connectOver(handle, error);
-        report((s) => {
-          s.failed(error);
-          s.disconnected();
-        });
-      },
-      onWritten: (count, error) =>
-        report((s) => {
-          for (let i = 0; i < count; i++) s.written(error);
-        }),
-      onConnect: () => this.connectOver(handle, null),
-      onOutputShut: (error) => {
-        if (this.outputShutReport[handle] === true) report((s) => s.outputShut(error === null ? true : (error.code ?? 'ERR_SHUTDOWN')));
-        if (error === null) this.finish(handle, 2, report);
-      },
-    };
+    return new AttachSink(this, handle, generation);
+  }
+
+  /** Calls the state's sink now, or queues the call while a driver method runs or reports are queued (the order holds). */
+  report(handle: number, generation: number, call: (sink: StreamSink) => void): void {
+    if (this.depth > 0 || this.deferred.length > 0) {
+      this.later(handle, generation, call);
+      this.scheduleDeferred();
+      return;
+    }
+    const sink = this.sinks[handle];
+    if (sink !== undefined && this.generation[handle] === generation) call(sink);
+  }
+
+  /** From the addon: bytes for `handle`. */
+  nativeData(handle: number, generation: number, bytes: Uint8Array): void {
+    if (this.inputShut[handle] === true) return;
+    if (this.wantReading[handle] !== true) this.setNativeReading(handle, false);
+    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.report(handle, generation, (s) => s.received(chunk));
+  }
+
+  /** From the addon: the peer ended its output. */
+  nativeEnd(handle: number, generation: number): void {
+    this.report(handle, generation, (s) => s.ended());
+    this.finish(handle, 1, (call) => this.report(handle, generation, call));
+  }
+
+  /** From the addon: the connection failed. */
+  nativeError(handle: number, generation: number, error: NodeJS.ErrnoException): void {
+    this.open[handle] = false;
+    this.connectOver(handle, error);
+    this.report(handle, generation, (s) => {
+      s.failed(error);
+      s.disconnected();
+    });
+  }
+
+  /** From the addon: a connect finished. */
+  nativeConnected(handle: number): void {
+    this.connectOver(handle, null);
+  }
+
+  /** From the addon: a deferred shutdown was done (null) or failed. */
+  nativeOutputShut(handle: number, generation: number, error: NodeJS.ErrnoException | null): void {
+    if (this.outputShutReport[handle] === true)
+      this.report(handle, generation, (s) => s.outputShut(error === null ? true : (error.code ?? 'ERR_SHUTDOWN')));
+    if (error === null) this.finish(handle, 2, (call) => this.report(handle, generation, call));
   }
 
   private inside<T>(run: () => T): T {
@@ -305,5 +314,40 @@ export class NativeStreamTransport implements StreamTransport<number> {
       this.deferred = [];
       for (const call of calls) call();
     });
+  }
+}
+
+/** What the addon tells about one attach of a handle, routed to the transport with the attach's generation. */
+class AttachSink implements NativeSocketSink {
+  constructor(
+    private readonly transport: NativeStreamTransport,
+    private readonly handle: number,
+    private readonly generation: number,
+  ) {}
+
+  onData(bytes: Uint8Array): void {
+    this.transport.nativeData(this.handle, this.generation, bytes);
+  }
+
+  onEnd(): void {
+    this.transport.nativeEnd(this.handle, this.generation);
+  }
+
+  onError(error: NodeJS.ErrnoException): void {
+    this.transport.nativeError(this.handle, this.generation, error);
+  }
+
+  onWritten(count: number, error: NodeJS.ErrnoException | null): void {
+    this.transport.report(this.handle, this.generation, (s) => {
+      for (let i = 0; i < count; i++) s.written(error);
+    });
+  }
+
+  onConnect(): void {
+    this.transport.nativeConnected(this.handle);
+  }
+
+  onOutputShut(error: NodeJS.ErrnoException | null): void {
+    this.transport.nativeOutputShut(this.handle, this.generation, error);
   }
 }
