@@ -137,6 +137,11 @@ export class NativeLoop {
     }
   }
 
+  /** True while a batch is being dispatched: writes made now are flushed when it ends, in one call. */
+  get inBatch(): boolean {
+    return this.dispatching;
+  }
+
   /** Hands every queued write to the addon in one call and reports the ones already done. */
   flush(): void {
     const count = this.pendingIds.length;

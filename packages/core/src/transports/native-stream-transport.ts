@@ -140,7 +140,10 @@ export class NativeStreamTransport implements StreamTransport<number> {
   }
 
   flushAfterPass(_handle: number): void {
-    // The first call of a pass flushes every handle's writes in one crossing; later ones find nothing.
+    // Inside a batch of the addon, its end flushes every handle's writes in one crossing (and reports
+    // the completed ones from there, not from inside this method). Elsewhere the first call of a pass
+    // flushes them all; later ones find nothing.
+    if (this.loop.inBatch) return;
     this.inside(() => this.loop.flush());
   }
 
