@@ -89,7 +89,7 @@ export class NativeStreamTransport implements StreamTransport<number> {
     const held: Buffer[] = [];
     this.heldBack[handle] = held;
     this.loop.attach(handle, {
-      onData: (bytes) => held.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)),
+      onData: (bytes) => held.push(bytes),
       onEnd: () => {},
       onError: () => {},
       // Writes made before the detach still complete the state's writes, in order.
@@ -257,10 +257,9 @@ export class NativeStreamTransport implements StreamTransport<number> {
   }
 
   /** From the addon: bytes for `handle`. */
-  nativeData(handle: number, generation: number, bytes: Uint8Array): void {
+  nativeData(handle: number, generation: number, chunk: Buffer): void {
     if (this.inputShut[handle] === true) return;
     if (this.wantReading[handle] !== true) this.setNativeReading(handle, false);
-    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     this.report(handle, generation, (s) => s.received(chunk));
   }
 
@@ -328,7 +327,7 @@ class AttachSink implements NativeSocketSink {
     private readonly generation: number,
   ) {}
 
-  onData(bytes: Uint8Array): void {
+  onData(bytes: Buffer): void {
     this.transport.nativeData(this.handle, this.generation, bytes);
   }
 
