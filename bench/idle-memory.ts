@@ -6,7 +6,8 @@
  *   node bench/dist/idle-memory.js [--idle N] [--reps R] [--scale N] [--kinds a,b] [--scale-kinds a,b]
  *                                  [--heap N] [--per-process N] [--deadline S] [--out FILE]
  *
- * - idle: one server process (kinds: net, net-pipe, commio, commio-noread; see
+ * - idle: one server process (kinds: net, net-pipe, commio, commio-noread,
+ *   commio-native, native-raw; see
  *   lib/memory-server.ts) holds N connections from a client process; RSS and
  *   heap are read after forced GC before and after, and again after one
  *   64-byte echo on every connection. Reps are interleaved across kinds.

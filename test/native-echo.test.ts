@@ -67,6 +67,32 @@ nativeOnly('views handed out are never written again', async (t) => {
   t.not(sink.chunks.at(-1)?.buffer, first?.buffer);
 });
 
+/** Keeps a copy of every chunk as it arrived, beside the chunk itself. */
+class CopyingSink extends RecordingSink {
+  readonly copies: Buffer[] = [];
+  override onData(bytes: Uint8Array): void {
+    super.onData(bytes);
+    this.copies.push(Buffer.from(bytes));
+  }
+}
+
+nativeOnly('large reads handed over as regions of a slab are never written by later reads', async (t) => {
+  const server = nativeServer(t, {}, () => new CopyingSink());
+  const client = await rawClient(t, server.port);
+  const sink = (await server.nextAccept()).sink;
+  // Rounds of 40 KiB (past the copy threshold, so regions are handed over) until several slabs were used.
+  const round = 40 * 1024;
+  for (let i = 0; i < 24; i++) {
+    client.write(Buffer.alloc(round, 97 + (i % 26)));
+    await sink.until(() => sink.bytes >= (i + 1) * round);
+  }
+  t.is(sink.chunks.length, sink.copies.length);
+  sink.chunks.forEach((chunk, i) => {
+    t.true(Buffer.from(chunk).equals(sink.copies[i] ?? Buffer.alloc(0)), `chunk ${i} changed after it was handed out`);
+  });
+  t.is(sink.received().length, 24 * round);
+});
+
 nativeOnly('end of input is reported once and reading stops; the other direction still works', async (t) => {
   const loop = requireNativeLoop();
   const server = recordingServer(t);

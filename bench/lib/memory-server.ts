@@ -12,6 +12,8 @@
  *   active on every connection, queued write-buffer);
  * - `commio-noread`: commio states with no operation started (the floor of an
  *   idle state);
+ * - `commio-native`: as `commio`, on the native transport (refuses to run
+ *   when the addon is unavailable);
  * - `native-raw`: an echo straight on the native addon's binding (no commio
  *   state): the floor of the native transport.
  */
@@ -20,13 +22,15 @@ import v8 from 'node:v8';
 import {
   acceptTcpConnectionsCreatingAsyncIoStates,
   createAndRunWaitStateCollection,
+  nativeTransportStatus,
+  type AcceptOptions,
   type AsyncIoState,
 } from '@commio/core';
 import { nativeLoop } from '@commio/native';
 import { echoWithChecking } from './checking-echo.js';
 
 /** The kinds of server the driver can measure. */
-export const SERVER_KINDS = ['net', 'net-pipe', 'commio', 'commio-noread', 'native-raw'] as const;
+export const SERVER_KINDS = ['net', 'net-pipe', 'commio', 'commio-noread', 'commio-native', 'native-raw'] as const;
 /** One of SERVER_KINDS. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
@@ -74,7 +78,13 @@ async function listen(kind: ServerKind): Promise<number> {
   }
   if (kind === 'native-raw') return listenNative();
   const collection = createAndRunWaitStateCollection(`memory-${kind}`);
-  const serve = kind === 'commio' ? echoWithChecking : null;
+  const serve = kind === 'commio-noread' ? null : echoWithChecking;
+  const options: AcceptOptions = { address: '127.0.0.1', ipv6: false, queueOutput: true, backlog: 4096 };
+  if (kind === 'commio-native') {
+    const status = nativeTransportStatus();
+    if (!status.available) throw new Error(`the native transport is unavailable (${status.reason ?? 'unknown'})`);
+    options.transport = 'native';
+  }
   const handle = await acceptTcpConnectionsCreatingAsyncIoStates(
     collection,
     0,
@@ -82,7 +92,7 @@ async function listen(kind: ServerKind): Promise<number> {
       accepted++;
       if (serve !== null) serve(state as AsyncIoState);
     },
-    { address: '127.0.0.1', ipv6: false, queueOutput: true, backlog: 4096 },
+    options,
   );
   return handle.localPort;
 }

@@ -1,7 +1,7 @@
 /*
  * The epoll set, its uv_poll_t on Node's loop, and the pass: collect ready
- * sockets, read them into the scratch slab, copy the pass's bytes into one
- * fresh ArrayBuffer and enter JavaScript once.
+ * sockets, read them into the slab, hand the pass's bytes over as one
+ * ArrayBuffer and enter JavaScript once.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +19,9 @@ static void on_poll(uv_poll_t *handle, int status, int events);
 
 int engine_start(struct engine *e)
 {
+    e->slabs = slab_pool_new();
+    if (!e->slabs)
+        return -ENOMEM;
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (e->epfd < 0)
         return -errno;
@@ -52,7 +55,10 @@ void engine_stop(struct engine *e)
     free(e->slots);
     free(e->free_ids);
     free(e->deferred_ids);
-    free(e->slab);
+    if (e->slab)
+        slab_release(e->slab);
+    if (e->slabs)
+        slab_pool_close(e->slabs);
     if (e->epfd >= 0)
         close(e->epfd);
     if (e->poll_active) {
@@ -207,14 +213,14 @@ static void finish_connect(struct engine *e, struct obj *o)
 
 static void read_conn(struct engine *e, struct obj *o)
 {
-    if (!e->slab && !(e->slab = malloc(SLAB_SIZE)))
+    if (!e->slab && !(e->slab = slab_get(e->slabs)))
         return; /* out of memory: the bytes wait in the kernel */
-    size_t room = SLAB_SIZE - e->slab_used;
+    size_t room = SLAB_SIZE - e->slab->pos - e->slab_used;
     if (room < READ_MIN)
         return; /* level-triggered: the set reports it again next pass */
     size_t want = room < READ_MAX ? room : READ_MAX;
     for (;;) {
-        ssize_t n = recv(o->fd, e->slab + e->slab_used, want, 0);
+        ssize_t n = recv(o->fd, e->slab->data + e->slab->pos + e->slab_used, want, 0);
         if (n > 0) {
             e->slab_used += (size_t)n;
             engine_push(e, o->id, EV_DATA, (int)n);
@@ -253,26 +259,22 @@ static void on_ready(struct engine *e, struct obj *o, uint32_t events)
         read_conn(e, o);
 }
 
-static void free_slab(napi_env env, void *data, void *hint)
-{
-    (void)env;
-    (void)hint;
-    free(data);
-}
-
-/* The pass's bytes as memory of their own, which native code never writes again. A well-filled slab is
- * handed over as it is (no copy; the next pass reads into a new one); a small read is copied into a
- * right-sized buffer, and the slab, never handed out, serves the next pass. */
+/* The pass's bytes as memory of their own, which native code never writes again. A well-filled pass is
+ * handed over as its region of the slab (no copy; the next pass reads past it, or into another slab once
+ * this one is nearly used up); a small read is copied into a right-sized buffer, and its slab room,
+ * never handed out, serves the next pass. */
 static napi_value hand_over(struct engine *e)
 {
     napi_value result;
     void *data;
-    if (e->slab_used >= SLAB_HANDOVER &&
-        napi_create_external_buffer(e->env, e->slab_used, e->slab, free_slab, NULL, &result) == napi_ok) {
-        e->slab = NULL;
+    if (e->slab_used >= SLAB_HANDOVER && slab_hand_over(e->env, e->slab, e->slab_used, &result) == 0) {
+        if (SLAB_SIZE - e->slab->pos < READ_MAX) {
+            slab_release(e->slab);
+            e->slab = NULL;
+        }
         return result;
     }
-    if (napi_create_buffer_copy(e->env, e->slab_used, e->slab, &data, &result) != napi_ok)
+    if (napi_create_buffer_copy(e->env, e->slab_used, e->slab->data + e->slab->pos, &data, &result) != napi_ok)
         napi_get_undefined(e->env, &result);
     return result;
 }

@@ -10,8 +10,8 @@ import { errnoError } from './errno-error.js';
 
 /** What a connection's owner is told. Calls arrive in the order the kernel reported them. */
 export interface NativeSocketSink {
-  /** New bytes: a view of this batch's own ArrayBuffer, which nothing writes again. */
-  onData(bytes: Uint8Array): void;
+  /** New bytes: a Buffer view of this batch's own ArrayBuffer, which nothing writes again. */
+  onData(bytes: Buffer): void;
   /** The peer ended its output; no more data follows. */
   onEnd(): void;
   /** The connection failed (a read, or sending queued output: those writes are dropped); close it. */
@@ -135,6 +135,11 @@ export class NativeLoop {
         this.flush();
       });
     }
+  }
+
+  /** True while a batch is being dispatched: writes made now are flushed when it ends, in one call. */
+  get inBatch(): boolean {
+    return this.dispatching;
   }
 
   /** Hands every queued write to the addon in one call and reports the ones already done. */
@@ -272,7 +277,8 @@ export class NativeLoop {
       const value = events[i + 2] ?? 0;
       try {
         if (kind === NativeEvent.data) {
-          const bytes = new Uint8Array(buffer, offset, value);
+          // A Buffer at once: owners need one, and a second view per read would cost an allocation.
+          const bytes = Buffer.from(buffer, offset, value);
           offset += value;
           this.sockets[id]?.onData(bytes);
         } else if (kind === NativeEvent.accept) {

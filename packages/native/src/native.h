@@ -3,10 +3,11 @@
  *
  * One epoll set per Node environment holds every listener and connection; one
  * uv_poll_t watches that set. When it is readable, one pass collects the ready
- * sockets, reads each into a scratch slab, copies what was read into ONE fresh
- * ArrayBuffer for the pass and enters JavaScript once with the pass's events.
- * The scratch slab is never handed out, so a view of a handed-out ArrayBuffer
- * is never written again.
+ * sockets, reads each into a slab, hands what was read over as ONE ArrayBuffer
+ * for the pass (a region of the slab, or a copy of a small pass) and enters
+ * JavaScript once with the pass's events. Later passes read only past the
+ * regions handed out, so a view of a handed-out ArrayBuffer is never written
+ * again (slabs.c).
  */
 #ifndef COMMIO_NATIVE_H
 #define COMMIO_NATIVE_H
@@ -69,6 +70,23 @@ struct obj {
     int drained;             /* completed queued writes not yet reported */
 };
 
+/* A block that passes read into: regions before `pos` were handed to JavaScript and are never written again. */
+struct slab {
+    struct slab_pool *pool;
+    int refs;   /* the engine's while it reads into the slab, and one per region not yet collected */
+    size_t pos;
+    unsigned char data[];
+};
+
+/* Slabs whose regions were all collected, kept for later passes (at most SLAB_POOL_MAX). */
+#define SLAB_POOL_MAX 128
+struct slab_pool {
+    struct slab *free[SLAB_POOL_MAX];
+    int count;
+    int live;   /* slabs in use (not in the pool); the pool is freed once closed and none is */
+    int closed;
+};
+
 struct engine {
     napi_env env;
     uv_loop_t *loop;
@@ -84,8 +102,9 @@ struct engine {
     napi_ref write_results_ref;
     int32_t *write_results;
     napi_async_context async_context;
-    unsigned char *slab;     /* this pass's reads; handed over whole, or copied out and kept */
-    size_t slab_used;
+    struct slab *slab;       /* this pass reads at slab->data + slab->pos */
+    struct slab_pool *slabs;
+    size_t slab_used;        /* bytes read in this pass */
     int dispatching;
     int refs;                /* objects that keep Node alive */
     /* id table */
@@ -103,7 +122,14 @@ struct engine {
 #define SLAB_SIZE (256 * 1024)
 #define READ_MAX (64 * 1024) /* per socket per pass */
 #define READ_MIN 2048        /* below this much slab room, the pass ends */
-#define SLAB_HANDOVER (64 * 1024) /* from this many bytes read, the slab itself is handed over */
+#define SLAB_HANDOVER (16 * 1024) /* from this many bytes read, the pass's region is handed over, not copied */
+
+/* slabs.c */
+struct slab_pool *slab_pool_new(void);
+struct slab *slab_get(struct slab_pool *p);
+void slab_release(struct slab *s);
+int slab_hand_over(napi_env env, struct slab *s, size_t len, napi_value *result);
+void slab_pool_close(struct slab_pool *p);
 
 /* table.c */
 struct obj *obj_new(struct engine *e, enum obj_kind kind, int fd);

@@ -22,6 +22,7 @@ import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 // Types only: core loads @commio/native at run time only when it is asked for (native-driver.ts).
 import type { NativeAddress, NativeLoop, NativeSocketSink } from '@commio/native';
+import { AttachSink, type AttachTarget } from './native-attach-sink.js';
 import { WRITE_DONE, WRITE_PENDING, type SocketAddress, type StreamSink, type StreamTransport, type WriteOutcome } from './stream-transport.js';
 
 /** A refused write's error, shaped like Node's own (`code` such as `EPIPE`, `errno` negative). */
@@ -41,7 +42,7 @@ function socketAddress(address: NativeAddress | null): SocketAddress | null {
 }
 
 /** Drives native connections (handles are native ids) for core's stream states. */
-export class NativeStreamTransport implements StreamTransport<number> {
+export class NativeStreamTransport implements AttachTarget, StreamTransport<number> {
   readonly kind = 'native';
   private readonly sinks: (StreamSink | undefined)[] = [];
   private readonly generation: number[] = [];
@@ -96,7 +97,7 @@ export class NativeStreamTransport implements StreamTransport<number> {
     const held: Buffer[] = [];
     this.heldBack[handle] = held;
     this.loop.attach(handle, {
-      onData: (bytes) => held.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)),
+      onData: (bytes) => held.push(bytes),
       onEnd: () => {},
       // Writes made before the detach still complete the state's writes, in order.
       onError: (error) => {
@@ -157,7 +158,10 @@ export class NativeStreamTransport implements StreamTransport<number> {
   }
 
   flushAfterPass(_handle: number): void {
-    // The first call of a pass flushes every handle's writes in one crossing; later ones find nothing.
+    // Inside a batch of the addon, its end flushes every handle's writes in one crossing (and reports
+    // the completed ones from there, not from inside this method). Elsewhere the first call of a pass
+    // flushes them all; later ones find nothing.
+    if (this.loop.inBatch) return;
     this.inside(() => this.loop.flush());
   }
 
@@ -270,57 +274,70 @@ export class NativeStreamTransport implements StreamTransport<number> {
     this.loop.setReading(handle, on);
   }
 
-  /** The native sink of one attach: calls the state's sink, or queues the call while a driver method runs. */
+  /** The native sink of one attach: three fields, its methods shared (a connection holds no closures). */
   private nativeSink(handle: number, generation: number): NativeSocketSink {
-    const report = (call: (sink: StreamSink) => void): void => {
-      // Inside a driver method, or behind reports still queued: queue too, so the order holds.
-      if (this.depth > 0 || this.deferred.length > 0) {
-        this.later(handle, generation, call);
-        this.scheduleDeferred();
-        return;
-      }
-      const sink = this.sinks[handle];
-      if (sink !== undefined && this.generation[handle] === generation) call(sink);
-    };
-    return {
-      onData: (bytes) => {
-        if (this.inputShut[handle] === true) return;
-        if (this.wantReading[handle] !== true) this.setNativeReading(handle, false);
-        const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-        report((s) => s.received(chunk));
-      },
-      onEnd: () => {
-        report((s) => s.ended());
-        this.finish(handle, 1, report);
-      },
-      onError: (error) => {
-        this.open[handle] = false;
-        this.connectOver(handle, error);
-        // A shutdown('output') still waiting for its FIN failed with the connection (as on Node).
-        const shutWaiting = this.outputShutReport[handle] === true;
-        this.outputShutReport[handle] = false;
-        const dropped = this.takeDropped(handle);
-        report((s) => {
-          for (let i = 0; i < dropped; i++) s.written(error);
-          s.failed(error);
-          if (shutWaiting) s.outputShut(error.code ?? 'EIO');
-          s.disconnected();
-        });
-      },
-      onWritten: (count, error) => {
-        this.unreported[handle] = (this.unreported[handle] ?? 0) - count;
-        report((s) => {
-          for (let i = 0; i < count; i++) s.written(error);
-        });
-      },
-      onConnect: () => this.connectOver(handle, null),
-      onOutputShut: (error) => {
-        const shutWaiting = this.outputShutReport[handle] === true;
-        this.outputShutReport[handle] = false;
-        if (shutWaiting) report((s) => s.outputShut(error === null ? true : (error.code ?? 'ERR_SHUTDOWN')));
-        if (error === null) this.finish(handle, 2, report);
-      },
-    };
+    return new AttachSink(this, handle, generation);
+  }
+
+  /** Calls the state's sink now, or queues the call while a driver method runs or reports are queued (the order holds). */
+  report(handle: number, generation: number, call: (sink: StreamSink) => void): void {
+    if (this.depth > 0 || this.deferred.length > 0) {
+      this.later(handle, generation, call);
+      this.scheduleDeferred();
+      return;
+    }
+    const sink = this.sinks[handle];
+    if (sink !== undefined && this.generation[handle] === generation) call(sink);
+  }
+
+  /** From the addon: bytes for `handle`. */
+  nativeData(handle: number, generation: number, chunk: Buffer): void {
+    if (this.inputShut[handle] === true) return;
+    if (this.wantReading[handle] !== true) this.setNativeReading(handle, false);
+    this.report(handle, generation, (s) => s.received(chunk));
+  }
+
+  /** From the addon: the peer ended its output. */
+  nativeEnd(handle: number, generation: number): void {
+    this.report(handle, generation, (s) => s.ended());
+    this.finish(handle, 1, (call) => this.report(handle, generation, call));
+  }
+
+  /** From the addon: the connection failed. */
+  nativeError(handle: number, generation: number, error: NodeJS.ErrnoException): void {
+    this.open[handle] = false;
+    this.connectOver(handle, error);
+    // A shutdown('output') still waiting for its FIN failed with the connection (as on Node).
+    const shutWaiting = this.outputShutReport[handle] === true;
+    this.outputShutReport[handle] = false;
+    const dropped = this.takeDropped(handle);
+    this.report(handle, generation, (s) => {
+      for (let i = 0; i < dropped; i++) s.written(error);
+      s.failed(error);
+      if (shutWaiting) s.outputShut(error.code ?? 'EIO');
+      s.disconnected();
+    });
+  }
+
+  /** From the addon: `count` writes completed (or failed with `error`). */
+  nativeWritten(handle: number, generation: number, count: number, error: NodeJS.ErrnoException | null): void {
+    this.unreported[handle] = (this.unreported[handle] ?? 0) - count;
+    this.report(handle, generation, (s) => {
+      for (let i = 0; i < count; i++) s.written(error);
+    });
+  }
+
+  /** From the addon: a connect finished. */
+  nativeConnected(handle: number): void {
+    this.connectOver(handle, null);
+  }
+
+  /** From the addon: a deferred shutdown was done (null) or failed. */
+  nativeOutputShut(handle: number, generation: number, error: NodeJS.ErrnoException | null): void {
+    const shutWaiting = this.outputShutReport[handle] === true;
+    this.outputShutReport[handle] = false;
+    if (shutWaiting) this.report(handle, generation, (s) => s.outputShut(error === null ? true : (error.code ?? 'ERR_SHUTDOWN')));
+    if (error === null) this.finish(handle, 2, (call) => this.report(handle, generation, call));
   }
 
   private inside<T>(run: () => T): T {
