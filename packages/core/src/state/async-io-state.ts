@@ -55,8 +55,6 @@ export class AsyncIoState extends ReadSide implements StreamSink, PassFlushable,
   #writer: WriteSide | null = null;
   /** @internal The stream transport's driver; null for UDP and while detached. */
   transport: StreamTransport | null = null;
-  /** @internal The stream transport's handle of this connection. */
-  handle: unknown = null;
   /**
    * @internal The kind-specific part (state-kind.ts): the shared stream part
    * (on the prototype, so a stream state has no field for it), or a UDP
@@ -65,10 +63,6 @@ export class AsyncIoState extends ReadSide implements StreamSink, PassFlushable,
   declare kind: StateKind<StreamParts>;
   /** Bytes received so far (plaintext under TLS; stream states only). */
   bytesRead = 0;
-  /** Bytes of writes completed so far (plaintext under TLS; stream states only). */
-  bytesWritten = 0;
-  /** @internal Statistics: the accepting handle's counters, for an accepted state. */
-  handleCounters: StatsCounters | null = null;
 
   /** @internal use the creators (createAsyncIoState, accept, connect, UDP, createStateOnTransport) */
   constructor(collection: WaitStateCollection, object: unknown, settings: StateSettings) {
@@ -77,9 +71,30 @@ export class AsyncIoState extends ReadSide implements StreamSink, PassFlushable,
     stateOpened(this);
   }
 
+  /**
+   * @internal The stream transport's handle of this connection (null without
+   * a transport). Most often the state's `object` itself (the socket, the
+   * native id): only a handle that differs (a TLS socket) takes a field, in
+   * the rare-field record.
+   */
+  get handle(): unknown {
+    if (this.transport === null) return null;
+    const own = this.rare === null ? null : this.rare.handle;
+    return own === null ? this.object : own;
+  }
+  set handle(value: unknown) {
+    const differs = value !== null && value !== this.object;
+    if (differs || this.rare !== null) this.rareFields().handle = differs ? value : null;
+  }
+
   /** @internal The read direction: a layer of the state itself. */
   get reader(): ReadSide {
     return this;
+  }
+
+  /** @internal Statistics: the accepting handle's counters, for an accepted state (its close observer holds them). */
+  get handleCounters(): StatsCounters | null {
+    return this.closeObserver?.counters ?? null;
   }
 
   /** @internal Statistics: the collection's counters (stats/). */
@@ -119,6 +134,14 @@ export class AsyncIoState extends ReadSide implements StreamSink, PassFlushable,
   /** UDP: datagrams received and waiting for a receive (always 0 on TCP states). */
   get queuedMessageCount(): number {
     return this.kind.queuedMessageCount(this);
+  }
+
+  /** Bytes of writes completed so far (plaintext under TLS; stream states only). Counted by the write side: a state that never wrote has no field for it. */
+  get bytesWritten(): number {
+    return this.#writer === null ? 0 : this.#writer.bytesWritten;
+  }
+  set bytesWritten(value: number) {
+    if (value !== 0 || this.#writer !== null) this.writer.bytesWritten = value;
   }
 
   /** @internal The write direction (made on first use). */

@@ -1,16 +1,18 @@
 /**
  * The fields of a state that most connections never set (a name, user info,
- * TLS, a PROXY header, cached addresses, actions deferred past a callback,
- * a read operation's error callback, timer or target), kept in one record
- * made on the first write of one of them: an idle plain TCP state is then a
- * few words smaller, and with tens of thousands of connections each word
- * counts.
+ * TLS, a transport handle other than the state's object, a PROXY header,
+ * cached addresses, actions deferred past a callback, the read status once
+ * set, a read operation's error callback, timer or target), kept in one
+ * record made on the first write of one of them: an idle plain TCP state is
+ * then a few words smaller, and with tens of thousands of connections each
+ * word counts.
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { ProxyHeader } from '../proxy/proxy-header.js';
 import type { SocketAddress } from '../transports/stream-transport.js';
 import type { OpTimer } from './op-timer.js';
+import type { IoStatus } from './status.js';
 
 /** The TLS side of a state, or `null` without TLS. */
 export type SslSide = 'client' | 'server' | 'both';
@@ -51,6 +53,10 @@ export interface RareFields {
   peerAddress: SocketAddress | null;
   /** Layers over the callback API (promises, streams) told once when the state closes. */
   closeListeners: (() => void)[] | null;
+  /** The transport's handle when it is not the state's `object` (a TLS socket); null: the object is. */
+  handle: unknown;
+  /** The read direction's status. */
+  readStatus: IoStatus;
   /** The active read operation's error callback. */
   readErrorCallback: ((...args: never[]) => void) | null;
   /** The read operation timer (of the read side: `OpTimer<ReadSide>`). */
@@ -71,6 +77,8 @@ export function newRareFields(): RareFields {
     address: null,
     peerAddress: null,
     closeListeners: null,
+    handle: null,
+    readStatus: null,
     readErrorCallback: null,
     readTimer: null,
     readBuffer: null,

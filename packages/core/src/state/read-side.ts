@@ -36,8 +36,6 @@ const GENERATION_FLAGS = DELIVERY_QUEUED | DELIVERY_RUNNING;
 
 /** The read direction of one stream state (a layer of the state). */
 export abstract class ReadSide extends CheckingReader {
-  /** @internal The read direction's status. */
-  status: IoStatus = null;
   /** @internal Bumped whenever an operation starts or ends: stale deliveries and timers compare it. */
   generation = 0;
 
@@ -65,6 +63,14 @@ export abstract class ReadSide extends CheckingReader {
   /** @internal True once the peer's FIN was seen (or input shut down). */
   get inputEnded(): boolean {
     return this.hasFlag(ENDED);
+  }
+
+  /** @internal The read direction's status (kept with the rare fields while not null: an idle state has none). */
+  get status(): IoStatus {
+    return this.rare === null ? null : this.rare.readStatus;
+  }
+  set status(value: IoStatus) {
+    if (value !== null || this.rare !== null) this.rareFields().readStatus = value;
   }
 
   /** @internal The active operation's error callback (kept with the rare fields: most reads have none). */

@@ -6,27 +6,27 @@
  */
 
 /** The state is closed. */
-export const CLOSED = 1;
+export const CLOSED = 2;
 /** Overlapping writes queue (the `queueOutput` setting). */
-export const QUEUE_OUTPUT = 2;
+export const QUEUE_OUTPUT = 4;
 /** Closed by an abort, the collection's close or a drain's timeout (statistics). */
-export const CLOSE_ABORTED = 4;
+export const CLOSE_ABORTED = 8;
 /** Read-with-checking shows `Int8Array` views. */
-export const SIGNED = 8;
+export const SIGNED = 16;
 /** The peer's FIN was seen (or input shut down). */
-export const ENDED = 16;
+export const ENDED = 32;
 /** Input was shut down: no more bytes are read. */
-export const INPUT_SHUT = 32;
+export const INPUT_SHUT = 64;
 /** The transport's reading is off. */
-export const PAUSED = 64;
+export const PAUSED = 128;
 /** A read-with-checking delivery of the current generation is queued. */
-export const DELIVERY_QUEUED = 128;
+export const DELIVERY_QUEUED = 256;
 /** The callback of the current read-with-checking operation runs now. */
-export const DELIVERY_RUNNING = 256;
+export const DELIVERY_RUNNING = 512;
 /** A read-with-checking callback (or its abort callback) runs: discard and finish are allowed. */
-export const IN_VIEW_CALLBACK = 512;
+export const IN_VIEW_CALLBACK = 1024;
 /** The active read operation (READ_* of read-ops.ts) sits in these two bits. */
-export const OP_SHIFT = 10;
+export const OP_SHIFT = 11;
 /** Mask of the read operation bits. */
 export const OP_MASK = 3 << OP_SHIFT;
 /** One level of the state's callback depth (bits 16 to 29). */

@@ -11,6 +11,7 @@ import { checkInteger, checkSeconds, invalid } from '../options/validate.js';
 import type { CollectionMember, WaitStateCollection } from '../collection/wait-state-collection.js';
 import { limitsOf, type StateLimits, type StateSettings } from './state-limits.js';
 import { InputBuffer } from './input-buffer.js';
+import type { StatsCounters } from '../stats/stats-counters.js';
 import { newRareFields, type RareFields } from './rare-fields.js';
 import { CLOSE_ABORTED, CLOSED, DEPTH_MASK, DEPTH_UNIT, NEW_STATE_BITS, QUEUE_OUTPUT } from './state-bits.js';
 
@@ -49,6 +50,13 @@ export function runStateCallback(state: StateShell, callback: AnyCallback, a: Ar
   if (!state.closed) runBracketed(state, callback, a, NO_ARGUMENT);
 }
 
+/** Told when a state closes (see `closeObserver`). */
+export interface CloseObserver {
+  stateClosed(state: StateShell): void;
+  /** The accepting handle's statistics, for an accepted state (an observer chained in front of another passes them on). */
+  readonly counters?: StatsCounters | undefined;
+}
+
 let nextSerial = 1;
 
 /**
@@ -65,11 +73,13 @@ export abstract class StateShell extends InputBuffer implements CollectionMember
    * a keep-alive close hands the connection back, then that `net.Socket`.
    */
   object: unknown;
-  /** @internal Told once, after the state closed (an accepting handle counts its open states with it). */
-  closeObserver: { stateClosed(state: StateShell): void } | null = null;
+  /**
+   * @internal Told once, after the state closed (an accepting handle counts
+   * its open states with it); its `counters` are the statistics of the
+   * handle that accepted the state.
+   */
+  closeObserver: CloseObserver | null = null;
   #limits: StateLimits;
-  /** @internal Flags and counters of every layer (state-bits.ts). */
-  protected bits: number;
   /** @internal What only some states need (rare-fields.ts): made on the first write of one of them. */
   protected rare: RareFields | null = null;
 
@@ -78,7 +88,8 @@ export abstract class StateShell extends InputBuffer implements CollectionMember
     this.collection = collection;
     this.object = object;
     this.#limits = limitsOf(settings);
-    this.bits = settings.queueOutput ? NEW_STATE_BITS | QUEUE_OUTPUT : NEW_STATE_BITS;
+    // `bits` (of the input buffer) holds the flags and counters of every layer (state-bits.ts).
+    this.bits |= settings.queueOutput ? NEW_STATE_BITS | QUEUE_OUTPUT : NEW_STATE_BITS;
     if (settings.name !== null) this.name = settings.name;
     if (settings.userInfo !== null) this.userInfo = settings.userInfo;
   }

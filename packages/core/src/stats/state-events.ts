@@ -1,9 +1,9 @@
 /**
  * The statistics hooks of a state: called once when it is made, once when
  * it closes, and at the end of each TLS handshake. A state carries its own
- * byte counts and a pointer to its (accepted) handle's counters; its
- * collection's are looked up (once per open, close or handshake, never per
- * message: an idle state is a word smaller).
+ * byte counts; its (accepted) handle's counters are reached through its
+ * close observer, and its collection's are looked up (once per open, close
+ * or handshake, never per message: an idle state is two words smaller).
  */
 import type { IoStatus } from '../state/status.js';
 import { handshakeFailureChannel, stateCloseChannel, stateOpenChannel } from './channels.js';
@@ -22,7 +22,7 @@ export interface CountedState {
   /** The collection's counters. */
   readonly collectionCounters: StatsCounters | null;
   /** The accepting handle's counters, for an accepted state. */
-  handleCounters: StatsCounters | null;
+  readonly handleCounters: StatsCounters | null;
   /** Closed by an abort, a collection close or a drain's timeout. */
   closeAborted: boolean;
 }
