@@ -82,6 +82,7 @@ export class AsyncIoState extends ReadSide implements StreamSink, PassFlushable,
     const own = this.rare === null ? null : this.rare.handle;
     return own === null ? this.object : own;
   }
+  /** @internal Sets the handle (a field only when it is not the object). */
   set handle(value: unknown) {
     const differs = value !== null && value !== this.object;
     if (differs || this.rare !== null) this.rareFields().handle = differs ? value : null;
@@ -140,6 +141,7 @@ export class AsyncIoState extends ReadSide implements StreamSink, PassFlushable,
   get bytesWritten(): number {
     return this.#writer === null ? 0 : this.#writer.bytesWritten;
   }
+  /** @internal Sets the count (the write side keeps it). */
   set bytesWritten(value: number) {
     if (value !== 0 || this.#writer !== null) this.writer.bytesWritten = value;
   }

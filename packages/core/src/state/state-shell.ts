@@ -52,6 +52,7 @@ export function runStateCallback(state: StateShell, callback: AnyCallback, a: Ar
 
 /** Told when a state closes (see `closeObserver`). */
 export interface CloseObserver {
+  /** `state` closed (called once). */
   stateClosed(state: StateShell): void;
   /** The accepting handle's statistics, for an accepted state (an observer chained in front of another passes them on). */
   readonly counters?: StatsCounters | undefined;
@@ -103,6 +104,7 @@ export abstract class StateShell extends InputBuffer implements CollectionMember
   get name(): unknown {
     return this.rare === null ? null : this.rare.name;
   }
+  /** Sets the name (kept in the rare fields unless null). */
   set name(value: unknown) {
     if (value !== null || this.rare !== null) this.rareFields().name = value;
   }
@@ -111,6 +113,7 @@ export abstract class StateShell extends InputBuffer implements CollectionMember
   get userInfo(): unknown {
     return this.rare === null ? null : this.rare.userInfo;
   }
+  /** Sets the user info (kept in the rare fields unless null). */
   set userInfo(value: unknown) {
     if (value !== null || this.rare !== null) this.rareFields().userInfo = value;
   }
@@ -124,6 +127,7 @@ export abstract class StateShell extends InputBuffer implements CollectionMember
   get closeAborted(): boolean {
     return (this.bits & CLOSE_ABORTED) !== 0;
   }
+  /** @internal Marks the close as an abort (or not). */
   set closeAborted(value: boolean) {
     this.bits = value ? this.bits | CLOSE_ABORTED : this.bits & ~CLOSE_ABORTED;
   }
