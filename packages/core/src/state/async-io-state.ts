@@ -25,6 +25,8 @@ import type { PassFlushable, WaitStateCollection } from '../collection/wait-stat
 import type { SocketAddress, StreamSink, StreamTransport } from '../transports/stream-transport.js';
 import { nodeStreamTransport } from '../transports/node-stream-transport.js';
 import { ReadSide } from './read-side.js';
+import { TRANSPORT_MASK, TRANSPORT_SHIFT } from './state-bits.js';
+import { TRANSPORT_IN_RARE, transportInSlot, transportSlot } from './transport-slots.js';
 import type { RareFields, SslSide, StateTlsInfo, TlsOperation } from './rare-fields.js';
 import { WriteSide, type WriteOwner } from './write-side.js';
 import type { StateKind } from './state-kind.js';
@@ -53,8 +55,6 @@ export type { SslSide, StateTlsInfo, TlsOperation } from './rare-fields.js';
 export class AsyncIoState extends ReadSide implements StreamSink, PassFlushable, WriteOwner, CountedState {
   /** Made on first use: most idle connections never write. */
   #writer: WriteSide | null = null;
-  /** @internal The stream transport's driver; null for UDP and while detached. */
-  transport: StreamTransport | null = null;
   /**
    * @internal The kind-specific part (state-kind.ts): the shared stream part
    * (on the prototype, so a stream state has no field for it), or a UDP
@@ -69,6 +69,21 @@ export class AsyncIoState extends ReadSide implements StreamSink, PassFlushable,
     super(collection, object, settings);
     collection.addMember(this);
     stateOpened(this);
+  }
+
+  /**
+   * @internal The stream transport's driver; null for UDP and while
+   * detached. Kept as a slot number in the bit field (transport-slots.ts).
+   */
+  get transport(): StreamTransport | null {
+    const slot = (this.bits & TRANSPORT_MASK) >> TRANSPORT_SHIFT;
+    return slot === TRANSPORT_IN_RARE ? (this.rare as RareFields).transport : transportInSlot(slot);
+  }
+  /** @internal Sets the transport (a field only when it has no slot). */
+  set transport(value: StreamTransport | null) {
+    const slot = transportSlot(value);
+    this.bits = (this.bits & ~TRANSPORT_MASK) | (slot << TRANSPORT_SHIFT);
+    if (slot === TRANSPORT_IN_RARE || this.rare !== null) this.rareFields().transport = slot === TRANSPORT_IN_RARE ? value : null;
   }
 
   /**

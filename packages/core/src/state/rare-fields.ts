@@ -10,7 +10,7 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { ProxyHeader } from '../proxy/proxy-header.js';
-import type { SocketAddress } from '../transports/stream-transport.js';
+import type { SocketAddress, StreamTransport } from '../transports/stream-transport.js';
 import type { OpTimer } from './op-timer.js';
 import type { IoStatus } from './status.js';
 
@@ -53,6 +53,8 @@ export interface RareFields {
   peerAddress: SocketAddress | null;
   /** Layers over the callback API (promises, streams) told once when the state closes. */
   closeListeners: (() => void)[] | null;
+  /** The stream transport when it has no slot of its own (transport-slots.ts). */
+  transport: StreamTransport | null;
   /** The transport's handle when it is not the state's `object` (a TLS socket); null: the object is. */
   handle: unknown;
   /** The read direction's status. */
@@ -77,6 +79,7 @@ export function newRareFields(): RareFields {
     address: null,
     peerAddress: null,
     closeListeners: null,
+    transport: null,
     handle: null,
     readStatus: null,
     readErrorCallback: null,

@@ -29,6 +29,10 @@ export const IN_VIEW_CALLBACK = 1024;
 export const OP_SHIFT = 11;
 /** Mask of the read operation bits. */
 export const OP_MASK = 3 << OP_SHIFT;
+/** The slot of the state's stream transport (transport-slots.ts) sits in these three bits. */
+export const TRANSPORT_SHIFT = 13;
+/** Mask of the transport slot bits. */
+export const TRANSPORT_MASK = 7 << TRANSPORT_SHIFT;
 /** One level of the state's callback depth (bits 16 to 29). */
 export const DEPTH_UNIT = 1 << 16;
 /** Mask of the callback depth bits. */
