@@ -32,6 +32,7 @@ function drainStates(states: AsyncIoState[], timeoutMs: number): Promise<DrainRe
       // Chained after whatever observer the state already has.
       const previous = state.closeObserver;
       state.closeObserver = {
+        counters: previous?.counters,
         stateClosed(closing: AsyncIoState): void {
           previous?.stateClosed(closing);
           if (settled) return;

@@ -87,7 +87,6 @@ export class OpenConnections {
   /** A state was made for an accepted connection (`counted`: it was counted in its header phase already). */
   trackState(state: AsyncIoState, counted = false): void {
     state.closeObserver = this;
-    state.handleCounters = this.counters;
     connectionAccepted(this);
     this.#states.add(state);
     if (!counted) this.#limit?.connectionOpened();

@@ -24,14 +24,17 @@ import { InvalidArgumentError } from '../errors.js';
 import type { PassFlushable, WaitStateCollection } from '../collection/wait-state-collection.js';
 import type { SocketAddress, StreamSink, StreamTransport } from '../transports/stream-transport.js';
 import { nodeStreamTransport } from '../transports/node-stream-transport.js';
-import { ReadSide, type ReadOwner } from './read-side.js';
+import { ReadSide } from './read-side.js';
+import { TRANSPORT_MASK, TRANSPORT_SHIFT } from './state-bits.js';
+import { TRANSPORT_IN_RARE, transportInSlot, transportSlot } from './transport-slots.js';
+import type { RareFields, SslSide, StateTlsInfo, TlsOperation } from './rare-fields.js';
 import { WriteSide, type WriteOwner } from './write-side.js';
-import { StateShell } from './state-shell.js';
 import type { StateKind } from './state-kind.js';
 import { STREAM_KIND, type StreamParts } from './stream-kind.js';
 import type { StateSettings } from './state-limits.js';
 import type { IoStatus } from './status.js';
 import type { ProxyHeader } from '../proxy/proxy-header.js';
+import { collectionCounters } from '../stats/stats-counters.js';
 import { stateClosed, stateOpened, type CountedState } from '../stats/state-events.js';
 import type { StatsCounters } from '../stats/stats-counters.js';
 
@@ -41,92 +44,102 @@ export { DEFAULT_STATE_SETTINGS } from './state-limits.js';
 
 const log = logger('state');
 
-/** The TLS side of a state, or `null` without TLS. */
-export type SslSide = 'client' | 'server' | 'both';
+export type { SslSide, StateTlsInfo, TlsOperation } from './rare-fields.js';
 
-/** What the TLS module is doing to a state; while not null, nothing else may start (the one record of "TLS is busy"). */
-export type TlsOperation = 'connect' | 'attach' | 'handshake' | 'detach' | null;
-
-/** The TLS facts of a state with TLS attached (kept by the TLS module). */
-export interface StateTlsInfo {
-  side: SslSide;
-  ctx: unknown;
-  /** The TLS socket; null while a `'both'` attachment waits for its role. */
-  socket: tls.TLSSocket | null;
-  /** The TCP socket under TLS (addresses are asked from it). */
-  tcp: net.Socket;
-}
-
-/** The fields of a state that most connections never set, kept apart so that an idle plain TCP state is smaller. */
-interface RareFields {
-  tls: StateTlsInfo | null;
-  tlsOperation: TlsOperation;
-  acceptedProxyHeader: ProxyHeader | null;
-  address: SocketAddress | null;
-  peerAddress: SocketAddress | null;
-  /** Layers over the callback API (promises, streams) told once when the state closes. */
-  closeListeners: (() => void)[] | null;
-}
-
-/** One connection (or UDP socket) in a collection. */
-export class AsyncIoState extends StateShell implements StreamSink, PassFlushable, ReadOwner, WriteOwner, CountedState {
-  /** @internal The read direction. */
-  readonly reader: ReadSide;
+/**
+ * One connection (or UDP socket) in a collection. One object per
+ * connection: the shell, the read-with-checking layer and the read side are
+ * layers of it (classes it extends), and fields most states never set live
+ * in its rare-field record (rare-fields.ts).
+ */
+export class AsyncIoState extends ReadSide implements StreamSink, PassFlushable, WriteOwner, CountedState {
   /** Made on first use: most idle connections never write. */
   #writer: WriteSide | null = null;
-  /** @internal The stream transport's driver; null for UDP and while detached. */
-  transport: StreamTransport | null = null;
-  /** @internal The stream transport's handle of this connection. */
-  handle: unknown = null;
-  /** @internal The kind-specific part (state-kind.ts): the shared stream part, or a UDP state's own transport. */
-  kind: StateKind<StreamParts> = STREAM_KIND;
+  /**
+   * @internal The kind-specific part (state-kind.ts): the shared stream part
+   * (on the prototype, so a stream state has no field for it), or a UDP
+   * state's own transport.
+   */
+  declare kind: StateKind<StreamParts>;
   /** Bytes received so far (plaintext under TLS; stream states only). */
   bytesRead = 0;
-  /** Bytes of writes completed so far (plaintext under TLS; stream states only). */
-  bytesWritten = 0;
-  /** @internal Statistics: the collection's counters (stats/). */
-  collectionCounters: StatsCounters | null = null;
-  /** @internal Statistics: the accepting handle's counters, for an accepted state. */
-  handleCounters: StatsCounters | null = null;
-  /** @internal Statistics: closed by an abort, the collection's close or a drain's timeout. */
-  closeAborted = false;
-  /** What only some states need (TLS, PROXY header, cached addresses): made on the first write of one of them. */
-  #rare: RareFields | null = null;
 
   /** @internal use the creators (createAsyncIoState, accept, connect, UDP, createStateOnTransport) */
   constructor(collection: WaitStateCollection, object: unknown, settings: StateSettings) {
     super(collection, object, settings);
-    this.reader = new ReadSide(this);
     collection.addMember(this);
     stateOpened(this);
   }
 
-  private rareFields(): RareFields {
-    return (this.#rare ??= { tls: null, tlsOperation: null, acceptedProxyHeader: null, address: null, peerAddress: null, closeListeners: null });
+  /**
+   * @internal The stream transport's driver; null for UDP and while
+   * detached. Kept as a slot number in the bit field (transport-slots.ts).
+   */
+  get transport(): StreamTransport | null {
+    const slot = (this.bits & TRANSPORT_MASK) >> TRANSPORT_SHIFT;
+    return slot === TRANSPORT_IN_RARE ? (this.rare as RareFields).transport : transportInSlot(slot);
+  }
+  /** @internal Sets the transport (a field only when it has no slot). */
+  set transport(value: StreamTransport | null) {
+    const slot = transportSlot(value);
+    this.bits = (this.bits & ~TRANSPORT_MASK) | (slot << TRANSPORT_SHIFT);
+    if (slot === TRANSPORT_IN_RARE || this.rare !== null) this.rareFields().transport = slot === TRANSPORT_IN_RARE ? value : null;
+  }
+
+  /**
+   * @internal The stream transport's handle of this connection (null without
+   * a transport). Most often the state's `object` itself (the socket, the
+   * native id): only a handle that differs (a TLS socket) takes a field, in
+   * the rare-field record.
+   */
+  get handle(): unknown {
+    if (this.transport === null) return null;
+    const own = this.rare === null ? null : this.rare.handle;
+    return own === null ? this.object : own;
+  }
+  /** @internal Sets the handle (a field only when it is not the object). */
+  set handle(value: unknown) {
+    const differs = value !== null && value !== this.object;
+    if (differs || this.rare !== null) this.rareFields().handle = differs ? value : null;
+  }
+
+  /** @internal The read direction: a layer of the state itself. */
+  get reader(): ReadSide {
+    return this;
+  }
+
+  /** @internal Statistics: the accepting handle's counters, for an accepted state (its close observer holds them). */
+  get handleCounters(): StatsCounters | null {
+    return this.closeObserver?.counters ?? null;
+  }
+
+  /** @internal Statistics: the collection's counters (stats/). */
+  get collectionCounters(): StatsCounters {
+    return collectionCounters(this.collection);
   }
 
   /** @internal TLS facts while TLS is attached. */
   get tls(): StateTlsInfo | null {
-    return this.#rare === null ? null : this.#rare.tls;
+    return this.rare === null ? null : this.rare.tls;
   }
   set tls(value: StateTlsInfo | null) {
-    if (value !== null || this.#rare !== null) this.rareFields().tls = value;
+    if (value !== null || this.rare !== null) this.rareFields().tls = value;
   }
 
   /** @internal What the TLS module is doing (see TlsOperation). */
   get tlsOperation(): TlsOperation {
-    return this.#rare === null ? null : this.#rare.tlsOperation;
+    return this.rare === null ? null : this.rare.tlsOperation;
   }
   set tlsOperation(value: TlsOperation) {
-    if (value !== null || this.#rare !== null) this.rareFields().tlsOperation = value;
+    if (value !== null || this.rare !== null) this.rareFields().tlsOperation = value;
   }
 
   /** @internal The PROXY protocol header; set once by the accept path (see `proxyHeader`). */
   get acceptedProxyHeader(): ProxyHeader | null {
-    return this.#rare === null ? null : this.#rare.acceptedProxyHeader;
+    return this.rare === null ? null : this.rare.acceptedProxyHeader;
   }
   set acceptedProxyHeader(value: ProxyHeader | null) {
-    if (value !== null || this.#rare !== null) this.rareFields().acceptedProxyHeader = value;
+    if (value !== null || this.rare !== null) this.rareFields().acceptedProxyHeader = value;
   }
 
   /** UDP: datagrams dropped so far because the receive queue was full (always 0 on TCP states). */
@@ -139,9 +152,13 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     return this.kind.queuedMessageCount(this);
   }
 
-  /** How much of the current read-with-checking view was already seen by the previous callback. */
-  get oldLength(): number {
-    return this.reader.oldLength;
+  /** Bytes of writes completed so far (plaintext under TLS; stream states only). Counted by the write side: a state that never wrote has no field for it. */
+  get bytesWritten(): number {
+    return this.#writer === null ? 0 : this.#writer.bytesWritten;
+  }
+  /** @internal Sets the count (the write side keeps it). */
+  set bytesWritten(value: number) {
+    if (value !== 0 || this.#writer !== null) this.writer.bytesWritten = value;
   }
 
   /** @internal The write direction (made on first use). */
@@ -166,7 +183,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** Bytes received and not yet consumed. */
   get bufferedDataLength(): number {
-    return this.reader.bufferedLength;
+    return this.bufferedLength;
   }
 
   /** Bytes of writes handed to the state and not yet completed. */
@@ -181,7 +198,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
    * addresses at every close would cost two system calls per connection).
    */
   get address(): SocketAddress | null {
-    const cached = this.#rare === null ? null : this.#rare.address;
+    const cached = this.rare === null ? null : this.rare.address;
     if (cached !== null || this.closed) return cached;
     const address = this.kind.localAddress(this);
     if (address !== null) this.rareFields().address = address;
@@ -197,7 +214,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     // Behind a trusted proxy the client is the header's source (the socket's peer is the proxy).
     const proxied = this.acceptedProxyHeader?.source;
     if (proxied !== undefined && proxied !== null) return proxied;
-    const cached = this.#rare === null ? null : this.#rare.peerAddress;
+    const cached = this.rare === null ? null : this.rare.peerAddress;
     if (cached !== null || this.closed) return cached;
     const peerAddress = this.kind.peerAddress(this);
     if (peerAddress !== null) this.rareFields().peerAddress = peerAddress;
@@ -226,7 +243,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
 
   /** @internal True while plain I/O must wait for TLS: an operation of the TLS module runs, or a `'both'` attachment waits for its handshake. */
   get sslBusy(): boolean {
-    const rare = this.#rare;
+    const rare = this.rare;
     return rare !== null && (rare.tlsOperation !== null || (rare.tls !== null && rare.tls.socket === null));
   }
 
@@ -242,7 +259,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     this.transport = transport;
     this.handle = handle;
     transport.attach(handle, this);
-    const rare = this.#rare;
+    const rare = this.rare;
     if (rare !== null) rare.address = rare.peerAddress = null;
   }
 
@@ -256,11 +273,11 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     nodeStreamTransport.detach(socket);
     this.transport = null;
     this.handle = null;
-    this.reader.transportDetached();
+    this.transportDetached();
     return socket;
   }
 
-  /** @internal Turns the transport's reading on or off (ReadOwner). */
+  /** @internal Turns the transport's reading on or off (the read side's switch). */
   setReading(on: boolean): boolean {
     if (this.transport === null) return false;
     this.transport.setReading(this.handle, on);
@@ -270,12 +287,12 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   /** @internal StreamSink: bytes arrived. */
   received(chunk: Buffer): void {
     this.bytesRead += chunk.length;
-    this.reader.onData(chunk);
+    this.onData(chunk);
   }
 
   /** @internal StreamSink: the peer's FIN. */
   ended(): void {
-    this.reader.onEnd();
+    this.onEnd();
   }
 
   /** @internal StreamSink: the connection failed. */
@@ -284,12 +301,12 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
     // Write side first: the read side may run its callback at once, and that
     // callback must already see the write direction failed too.
     this.writer.onError(error);
-    this.reader.onError(error);
+    this.onError(error);
   }
 
   /** @internal StreamSink: the connection is gone. */
   disconnected(): void {
-    this.reader.onEnd();
+    this.onEnd();
     this.#writer?.onClose();
   }
 
@@ -316,19 +333,19 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
    * asyncIoStateGetBufferedData).
    */
   close(keepAlive: boolean): number {
-    if (!this.markClosed()) return this.reader.bufferedLength;
-    stateClosed(this, this.reader.ended);
+    if (!this.markClosed()) return this.bufferedLength;
+    stateClosed(this, this.inputEnded);
     // Addresses are not fetched here (two system calls per connection): what
     // was read before close stays cached, the rest reads as null.
     this.kind.closed(this, keepAlive);
-    if (log.enabled) log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.reader.bufferedLength);
+    if (log.enabled) log('%s: closed%s, %d bytes left buffered', this, keepAlive ? ' (socket kept open)' : '', this.bufferedLength);
     this.notifyClosed();
-    const listeners = this.#rare === null ? null : this.#rare.closeListeners;
+    const listeners = this.rare === null ? null : this.rare.closeListeners;
     if (listeners !== null) {
-      (this.#rare as RareFields).closeListeners = null;
+      (this.rare as RareFields).closeListeners = null;
       for (const listener of listeners) listener();
     }
-    return this.reader.bufferedLength;
+    return this.bufferedLength;
   }
 
   /**
@@ -345,7 +362,7 @@ export class AsyncIoState extends StateShell implements StreamSink, PassFlushabl
   }
 
   /** @internal The collection is closing: close without callbacks. */
-  closeForCollection(): void {
+  override closeForCollection(): void {
     this.closeAborted = true;
     this.close(false);
   }
@@ -363,3 +380,6 @@ export function checkState(value: unknown, name = 'state'): AsyncIoState {
   if (!(value instanceof AsyncIoState)) throw new InvalidArgumentError(name, 'must be an AsyncIoState');
   return value;
 }
+
+// A stream state's kind is the shared stream part: on the prototype, not a field of each state.
+AsyncIoState.prototype.kind = STREAM_KIND;

@@ -9,18 +9,25 @@
  *   this buffer allocated itself, and compaction copies into new memory, so
  *   a view given to a read-with-checking callback never changes afterwards;
  * - consuming everything releases the memory (nothing is reset in place).
+ *
+ * Its one flag lives in bit 0 of `bits`, a small-integer field that classes
+ * built over the buffer share for their own flags (an async-I/O state is one
+ * object per connection, and each field costs a word).
  */
 
 const EMPTY = Buffer.alloc(0);
 const EMPTY_SIGNED = new Int8Array(0);
+
+/** Bit of `bits`: the memory of the buffer is its own, so appends may go past the buffered end (no view reaches past it). */
+export const BUFFER_OWNED = 1;
 
 /** Unconsumed input: `buf[start, end)`. */
 export class InputBuffer {
   #buf: Buffer | null = null;
   #start = 0;
   #end = 0;
-  /** The memory of #buf is ours: appends may go past #end (no view reaches past #end). */
-  #owned = false;
+  /** BUFFER_OWNED; the other bits belong to subclasses. */
+  protected bits = 0;
 
   /** Bytes buffered. */
   get bufferedLength(): number {
@@ -35,11 +42,11 @@ export class InputBuffer {
       this.#buf = chunk;
       this.#start = 0;
       this.#end = length;
-      this.#owned = false;
+      this.bits &= ~BUFFER_OWNED;
       return;
     }
     const buf = this.#buf as Buffer;
-    if (this.#owned && buf.length - this.#end >= length) {
+    if ((this.bits & BUFFER_OWNED) !== 0 && buf.length - this.#end >= length) {
       chunk.copy(buf, this.#end);
       this.#end += length;
       return;
@@ -54,7 +61,7 @@ export class InputBuffer {
     this.#buf = next;
     this.#start = 0;
     this.#end = needed;
-    this.#owned = true;
+    this.bits |= BUFFER_OWNED;
   }
 
   /** Drops `n` bytes (at most what is buffered) from the front. */
@@ -100,6 +107,6 @@ export class InputBuffer {
     this.#buf = null;
     this.#start = 0;
     this.#end = 0;
-    this.#owned = false;
+    this.bits &= ~BUFFER_OWNED;
   }
 }

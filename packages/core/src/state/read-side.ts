@@ -1,8 +1,9 @@
 /**
- * The read direction of a stream state: the input buffer (see
- * input-buffer.ts), flow control, the read timer, and the one read
- * operation that may be active: read-buffer, read-with-checking
- * (checking-read.ts, a layer this class extends) or wait-for-input.
+ * The read direction of a stream state, a layer of the state (no object of
+ * its own): the input buffer (see input-buffer.ts, the base of the state),
+ * flow control, the read timer, and the one read operation that may be
+ * active: read-buffer, read-with-checking (checking-read.ts, a layer this
+ * class extends) or wait-for-input.
  *
  * Flow control: while a read operation is active the transport reads; with
  * none active the state reads ahead at most READ_AHEAD_BYTES and then turns
@@ -15,10 +16,12 @@ import { CheckingReader, type ElementType } from './checking-read.js';
 import { OpTimer } from './op-timer.js';
 import { isSticky, type IoStatus } from './status.js';
 import type { AnyCallback } from './state-shell.js';
-import { READ_BUFFER, READ_CHECKING, READ_NONE, READ_WAIT, type ReadOwner } from './read-ops.js';
+import { READ_BUFFER, READ_CHECKING, READ_NONE, READ_WAIT } from './read-ops.js';
+import type { ReadBufferTarget } from './rare-fields.js';
+import { DELIVERY_QUEUED, DELIVERY_RUNNING, ENDED, INPUT_SHUT, OP_MASK, OP_SHIFT, PAUSED } from './state-bits.js';
 
 export type { ElementType } from './checking-read.js';
-export { READ_BUFFER, READ_CHECKING, READ_NONE, READ_WAIT, type ReadOwner } from './read-ops.js';
+export { READ_BUFFER, READ_CHECKING, READ_NONE, READ_WAIT } from './read-ops.js';
 
 const log = logger('state');
 
@@ -28,48 +31,62 @@ function onReadTimer(side: ReadSide): void {
   side.onTimer();
 }
 
-/** What only a read-buffer operation needs; made by the first one and kept (idle states never need it). */
-interface ReadBufferTarget {
-  target: Uint8Array | Int8Array;
-  start: number;
-  end: number;
-  pos: number;
-}
+/** A new generation: the delivery flags of the old one no longer apply. */
+const GENERATION_FLAGS = DELIVERY_QUEUED | DELIVERY_RUNNING;
 
-// Small flags of a read side, packed into one field (an idle state is a few words smaller).
-const ENDED = 1;
-const INPUT_SHUT = 2;
-const PAUSED = 4;
-
-/** The read direction of one stream state. */
-export class ReadSide extends CheckingReader {
-  status: IoStatus = null;
-  /** Which operation is active (READ_*). */
-  op = READ_NONE;
-  /** Bumped whenever an operation starts or ends: stale deliveries and timers compare it. */
+/** The read direction of one stream state (a layer of the state). */
+export abstract class ReadSide extends CheckingReader {
+  /** @internal Bumped whenever an operation starts or ends: stale deliveries and timers compare it. */
   generation = 0;
 
-  readonly state: ReadOwner;
-  /** ENDED, INPUT_SHUT, PAUSED. */
-  #flags = PAUSED;
-  #readBuffer: ReadBufferTarget | null = null;
-  #timer: OpTimer<ReadSide> | null = null;
-
-  constructor(state: ReadOwner) {
-    super();
-    this.state = state;
-  }
+  /** @internal Turns the transport's reading on or off; false when there is no transport to switch. */
+  abstract setReading(on: boolean): boolean;
 
   private hasFlag(bit: number): boolean {
-    return (this.#flags & bit) !== 0;
+    return (this.bits & bit) !== 0;
   }
   private setFlag(bit: number, on: boolean): void {
-    this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
+    this.bits = on ? this.bits | bit : this.bits & ~bit;
   }
 
-  /** True once the peer's FIN was seen (or input shut down). */
-  get ended(): boolean {
+  /** @internal Which read operation is active (READ_*). */
+  get op(): number {
+    return (this.bits & OP_MASK) >> OP_SHIFT;
+  }
+
+  /** Starts a new generation with `op` active (READ_NONE: none). */
+  private nextGeneration(op: number): void {
+    this.bits = (this.bits & ~(OP_MASK | GENERATION_FLAGS)) | (op << OP_SHIFT);
+    this.generation++;
+  }
+
+  /** @internal True once the peer's FIN was seen (or input shut down). */
+  get inputEnded(): boolean {
     return this.hasFlag(ENDED);
+  }
+
+  /** @internal The read direction's status (kept with the rare fields while not null: an idle state has none). */
+  get status(): IoStatus {
+    return this.rare === null ? null : this.rare.readStatus;
+  }
+  set status(value: IoStatus) {
+    if (value !== null || this.rare !== null) this.rareFields().readStatus = value;
+  }
+
+  /** @internal The active operation's error callback (kept with the rare fields: most reads have none). */
+  protected get errorCallback(): AnyCallback | null {
+    return this.rare === null ? null : this.rare.readErrorCallback;
+  }
+  protected set errorCallback(value: AnyCallback | null) {
+    if (value !== null || this.rare !== null) this.rareFields().readErrorCallback = value;
+  }
+
+  private get readBuffer(): ReadBufferTarget | null {
+    return this.rare === null ? null : this.rare.readBuffer;
+  }
+
+  private get timer(): OpTimer<ReadSide> | null {
+    return this.rare === null ? null : (this.rare.readTimer as OpTimer<ReadSide> | null);
   }
 
   /** Copies buffered bytes into `target[start, end)`; for asyncIoStateGetBufferedData. */
@@ -82,13 +99,13 @@ export class ReadSide extends CheckingReader {
   /** @internal Turns reading on (a read waits for bytes). */
   flow(): void {
     if (!this.hasFlag(PAUSED) || this.hasFlag(INPUT_SHUT)) return;
-    if (this.state.setReading(true)) this.setFlag(PAUSED, false);
+    if (this.setReading(true)) this.setFlag(PAUSED, false);
   }
 
   /** @internal Turns reading off (hold the peer back). */
   holdBack(): void {
     if (this.hasFlag(PAUSED)) return;
-    if (this.state.setReading(false)) this.setFlag(PAUSED, true);
+    if (this.setReading(false)) this.setFlag(PAUSED, true);
   }
 
   /** The transport was detached (it is not reading now); a new one starts paused. */
@@ -109,19 +126,20 @@ export class ReadSide extends CheckingReader {
 
   private armTimer(seconds: number | null): void {
     if (seconds === null || seconds <= 0) return;
-    const timer = (this.#timer ??= new OpTimer<ReadSide>(onReadTimer, this));
+    const rare = this.rareFields();
+    const timer = (rare.readTimer ??= new OpTimer<ReadSide>(onReadTimer, this) as OpTimer<unknown>) as OpTimer<ReadSide>;
     timer.generation = this.generation;
     timer.arm(seconds);
   }
 
   private progress(): void {
-    const timer = this.#timer;
+    const timer = this.timer;
     if (timer !== null && timer.generation === this.generation) timer.refresh();
   }
 
   /** @internal The read timer ran out. */
   onTimer(): void {
-    if (this.op === READ_NONE || this.#timer?.generation !== this.generation || this.state.closed) return;
+    if (this.op === READ_NONE || this.timer?.generation !== this.generation || this.closed) return;
     this.status = 'timeout';
     this.settleOnEvent();
   }
@@ -130,19 +148,24 @@ export class ReadSide extends CheckingReader {
 
   private begin(op: number, timeout: number | null): void {
     if (this.status === 'timeout') this.status = null;
-    this.op = op;
-    this.generation++;
+    this.nextGeneration(op);
     this.armTimer(timeout);
   }
 
   /** @internal Ends the active operation. */
   endOp(): void {
-    this.op = READ_NONE;
-    this.generation++;
+    this.nextGeneration(READ_NONE);
     this.callback = null;
-    this.errorCallback = null;
-    if (this.#readBuffer !== null) this.#readBuffer.target = EMPTY;
+    this.forgetOpExtras();
     if (this.bufferedLength >= READ_AHEAD_BYTES) this.holdBack();
+  }
+
+  /** Drops what the ended operation kept in the rare fields (its error callback, its read-buffer target). */
+  private forgetOpExtras(): void {
+    const rare = this.rare;
+    if (rare === null) return;
+    rare.readErrorCallback = null;
+    if (rare.readBuffer !== null) rare.readBuffer.target = EMPTY;
   }
 
   /** @internal True while read-with-checking of `generation` is the active operation. */
@@ -152,8 +175,8 @@ export class ReadSide extends CheckingReader {
 
   /** Starts asyncIoStateReadBuffer (arguments already checked). */
   startReadBuffer(target: Uint8Array | Int8Array, start: number, end: number, callback: AnyCallback, errorCallback: AnyCallback | null): void {
-    this.begin(READ_BUFFER, this.state.readTimeout);
-    const rb = (this.#readBuffer ??= { target: EMPTY, start: 0, end: 0, pos: 0 });
+    this.begin(READ_BUFFER, this.readTimeout);
+    const rb = (this.rareFields().readBuffer ??= { target: EMPTY, start: 0, end: 0, pos: 0 });
     rb.target = target;
     rb.start = start;
     rb.end = end;
@@ -169,13 +192,13 @@ export class ReadSide extends CheckingReader {
 
   /** Starts asyncIoStateReadWithChecking (arguments already checked). */
   startReadWithChecking(callback: AnyCallback, errorCallback: AnyCallback | null, elementType: ElementType): void {
-    this.begin(READ_CHECKING, this.state.readTimeout);
+    this.begin(READ_CHECKING, this.readTimeout);
     this.startChecking(callback, errorCallback, elementType);
   }
 
   /** Starts asyncIoStateWaitForInput (arguments already checked). */
   startWaitForInput(callback: AnyCallback): void {
-    this.begin(READ_WAIT, this.state.readTimeout);
+    this.begin(READ_WAIT, this.readTimeout);
     this.callback = callback;
     if (this.bufferedLength > 0 || this.reachedEndOfInput()) {
       this.completeWait(false);
@@ -199,10 +222,10 @@ export class ReadSide extends CheckingReader {
 
   /** @internal Bytes arrived from the transport (owned by the read side from now on). */
   onData(chunk: Buffer): void {
-    if (this.state.closed || this.hasFlag(INPUT_SHUT)) return;
+    if (this.closed || this.hasFlag(INPUT_SHUT)) return;
     switch (this.op) {
       case READ_BUFFER: {
-        const rb = this.#readBuffer as ReadBufferTarget;
+        const rb = this.readBuffer as ReadBufferTarget;
         const want = rb.end - rb.pos;
         const into = new Uint8Array(rb.target.buffer, rb.target.byteOffset, rb.target.byteLength);
         if (chunk.length <= want) {
@@ -228,7 +251,7 @@ export class ReadSide extends CheckingReader {
         return;
       default:
         this.append(chunk);
-        if (this.bufferedLength >= Math.min(READ_AHEAD_BYTES, this.state.maxBufferedInput)) this.holdBack();
+        if (this.bufferedLength >= Math.min(READ_AHEAD_BYTES, this.maxBufferedInput)) this.holdBack();
     }
   }
 
@@ -236,8 +259,8 @@ export class ReadSide extends CheckingReader {
   onEnd(): void {
     if (this.hasFlag(ENDED)) return;
     this.setFlag(ENDED, true);
-    if (this.state.closed) return;
-    if (log.enabled) log('%s: end of input, %d bytes buffered', this.state, this.bufferedLength);
+    if (this.closed) return;
+    if (log.enabled) log('%s: end of input, %d bytes buffered', this, this.bufferedLength);
     if (this.op === READ_BUFFER || this.op === READ_WAIT) {
       if (this.reachedEndOfInput()) this.settleOnEvent();
     } else if (this.op === READ_CHECKING) {
@@ -249,7 +272,7 @@ export class ReadSide extends CheckingReader {
   onError(error: Error): void {
     if (!(this.status instanceof Error)) this.status = error;
     this.setFlag(ENDED, true);
-    if (this.state.closed || this.op === READ_NONE) return;
+    if (this.closed || this.op === READ_NONE) return;
     this.settleOnEvent();
   }
 
@@ -272,18 +295,18 @@ export class ReadSide extends CheckingReader {
   // ------------------------------------------------------------ completion
 
   private completeReadBuffer(fromEvent: boolean): void {
-    const rb = this.#readBuffer as ReadBufferTarget;
+    const rb = this.readBuffer as ReadBufferTarget;
     const target = rb.target;
     const count = rb.pos - rb.start;
     const callback = (this.status instanceof Error && this.errorCallback !== null ? this.errorCallback : this.callback) as AnyCallback;
     this.endOp();
-    this.state.deliver(fromEvent, callback, target, count);
+    this.deliver(fromEvent, callback, target, count);
   }
 
   private completeWait(fromEvent: boolean): void {
     const callback = this.callback as AnyCallback;
     this.endOp();
-    this.state.deliver(fromEvent, callback);
+    this.deliver(fromEvent, callback);
   }
 
   // ----------------------------------------------------------------- abort
@@ -294,14 +317,13 @@ export class ReadSide extends CheckingReader {
    * callback would have had, `(state, null, null)` when nothing was active.
    */
   abort(abortCallback: AnyCallback | null): void {
-    const state = this.state;
     switch (this.op) {
       case READ_BUFFER: {
-        const rb = this.#readBuffer as ReadBufferTarget;
+        const rb = this.readBuffer as ReadBufferTarget;
         const target = rb.target;
         const count = rb.pos - rb.start;
         this.endOp();
-        if (abortCallback !== null) state.deliver(false, abortCallback, target, count);
+        if (abortCallback !== null) this.deliver(false, abortCallback, target, count);
         return;
       }
       case READ_CHECKING:
@@ -310,10 +332,10 @@ export class ReadSide extends CheckingReader {
         return;
       case READ_WAIT:
         this.endOp();
-        if (abortCallback !== null) state.deliver(false, abortCallback);
+        if (abortCallback !== null) this.deliver(false, abortCallback);
         return;
       default:
-        if (abortCallback !== null) state.deliver(false, abortCallback, null, null);
+        if (abortCallback !== null) this.deliver(false, abortCallback, null, null);
     }
   }
 
@@ -325,13 +347,11 @@ export class ReadSide extends CheckingReader {
     if (this.op !== READ_NONE && this.reachedEndOfInput()) this.settleOnEvent();
   }
 
-  /** The state closed: forget the operation, stop the timer (buffered bytes stay readable). */
-  closed(): void {
-    this.op = READ_NONE;
-    this.generation++;
+  /** @internal The state closed: forget the operation, stop the timer (buffered bytes stay readable). */
+  readClosed(): void {
+    this.nextGeneration(READ_NONE);
     this.callback = null;
-    this.errorCallback = null;
-    if (this.#readBuffer !== null) this.#readBuffer.target = EMPTY;
-    this.#timer?.clear();
+    this.forgetOpExtras();
+    this.timer?.clear();
   }
 }

@@ -10,6 +10,10 @@ import { StateClosedError } from '../errors.js';
 import { checkInteger, checkSeconds, invalid } from '../options/validate.js';
 import type { CollectionMember, WaitStateCollection } from '../collection/wait-state-collection.js';
 import { limitsOf, type StateLimits, type StateSettings } from './state-limits.js';
+import { InputBuffer } from './input-buffer.js';
+import type { StatsCounters } from '../stats/stats-counters.js';
+import { newRareFields, type RareFields } from './rare-fields.js';
+import { CLOSE_ABORTED, CLOSED, DEPTH_MASK, DEPTH_UNIT, NEW_STATE_BITS, QUEUE_OUTPUT } from './state-bits.js';
 
 /** Any callback of a state, as stored (the first argument is the state). */
 export type AnyCallback = (...args: never[]) => void;
@@ -46,10 +50,22 @@ export function runStateCallback(state: StateShell, callback: AnyCallback, a: Ar
   if (!state.closed) runBracketed(state, callback, a, NO_ARGUMENT);
 }
 
+/** Told when a state closes (see `closeObserver`). */
+export interface CloseObserver {
+  /** `state` closed (called once). */
+  stateClosed(state: StateShell): void;
+  /** The accepting handle's statistics, for an accepted state (an observer chained in front of another passes them on). */
+  readonly counters?: StatsCounters | undefined;
+}
+
 let nextSerial = 1;
 
-/** What every state is before its transport: see the module comment. */
-export abstract class StateShell implements CollectionMember {
+/**
+ * What every state is before its transport: see the module comment. It
+ * extends the input buffer (a stream state's read side is a layer of the
+ * state, not an object of its own: one object per connection).
+ */
+export abstract class StateShell extends InputBuffer implements CollectionMember {
   /** The collection whose loop runs this state's callbacks. */
   readonly collection: WaitStateCollection;
   /**
@@ -58,31 +74,72 @@ export abstract class StateShell implements CollectionMember {
    * a keep-alive close hands the connection back, then that `net.Socket`.
    */
   object: unknown;
-  /** Any value; shown when the state is printed. */
-  name: unknown;
-  /** Any value; never used by commio. */
-  userInfo: unknown;
-  /** Whether overlapping writes queue (true) or throw (false). */
-  readonly queueOutput: boolean;
-  /** @internal */
-  readonly serial = nextSerial++;
-  /** @internal Told once, after the state closed (an accepting handle counts its open states with it). */
-  closeObserver: { stateClosed(state: StateShell): void } | null = null;
+  /**
+   * @internal Told once, after the state closed (an accepting handle counts
+   * its open states with it); its `counters` are the statistics of the
+   * handle that accepted the state.
+   */
+  closeObserver: CloseObserver | null = null;
   #limits: StateLimits;
-  #closed = false;
-  #callbackDepth = 0;
-  #deferred: (() => void)[] | null = null;
+  /** @internal What only some states need (rare-fields.ts): made on the first write of one of them. */
+  protected rare: RareFields | null = null;
 
   constructor(collection: WaitStateCollection, object: unknown, settings: StateSettings) {
+    super();
     this.collection = collection;
     this.object = object;
-    this.name = settings.name;
-    this.userInfo = settings.userInfo;
-    this.queueOutput = settings.queueOutput;
     this.#limits = limitsOf(settings);
+    // `bits` (of the input buffer) holds the flags and counters of every layer (state-bits.ts).
+    this.bits |= settings.queueOutput ? NEW_STATE_BITS | QUEUE_OUTPUT : NEW_STATE_BITS;
+    if (settings.name !== null) this.name = settings.name;
+    if (settings.userInfo !== null) this.userInfo = settings.userInfo;
   }
 
-  toString(): string {
+  /** @internal The rare fields, made now if they were not. */
+  protected rareFields(): RareFields {
+    return (this.rare ??= newRareFields());
+  }
+
+  /** Any value; shown when the state is printed. */
+  get name(): unknown {
+    return this.rare === null ? null : this.rare.name;
+  }
+  /** Sets the name (kept in the rare fields unless null). */
+  set name(value: unknown) {
+    if (value !== null || this.rare !== null) this.rareFields().name = value;
+  }
+
+  /** Any value; never used by commio. */
+  get userInfo(): unknown {
+    return this.rare === null ? null : this.rare.userInfo;
+  }
+  /** Sets the user info (kept in the rare fields unless null). */
+  set userInfo(value: unknown) {
+    if (value !== null || this.rare !== null) this.rareFields().userInfo = value;
+  }
+
+  /** Whether overlapping writes queue (true) or throw (false). */
+  get queueOutput(): boolean {
+    return (this.bits & QUEUE_OUTPUT) !== 0;
+  }
+
+  /** @internal Statistics: closed by an abort, the collection's close or a drain's timeout. */
+  get closeAborted(): boolean {
+    return (this.bits & CLOSE_ABORTED) !== 0;
+  }
+  /** @internal Marks the close as an abort (or not). */
+  set closeAborted(value: boolean) {
+    this.bits = value ? this.bits | CLOSE_ABORTED : this.bits & ~CLOSE_ABORTED;
+  }
+
+  /** @internal A number told apart from other states' (printed when the state has no name), given on first use. */
+  get serial(): number {
+    const rare = this.rareFields();
+    if (rare.serial === 0) rare.serial = nextSerial++;
+    return rare.serial;
+  }
+
+  override toString(): string {
     return `#<async-io-state ${this.name === undefined || this.name === null ? this.serial : printable(this.name)}>`;
   }
 
@@ -146,12 +203,12 @@ export abstract class StateShell implements CollectionMember {
 
   /** True once closed. */
   get closed(): boolean {
-    return this.#closed;
+    return (this.bits & CLOSED) !== 0;
   }
 
   /** @internal Throws `ERR_COMMIO_STATE_CLOSED` when closed. */
   assertOpen(): void {
-    if (this.#closed) throw new StateClosedError(`${String(this)} is closed`);
+    if ((this.bits & CLOSED) !== 0) throw new StateClosedError(`${String(this)} is closed`);
   }
 
   /**
@@ -183,30 +240,31 @@ export abstract class StateShell implements CollectionMember {
 
   /** @internal True while one of this state's callbacks runs. */
   get inCallback(): boolean {
-    return this.#callbackDepth > 0;
+    return (this.bits & DEPTH_MASK) !== 0;
   }
 
   /** @internal Brackets a user callback of this state (use `deliver`; only a callback with bookkeeping around it brackets itself). */
   enterCallback(): void {
-    this.#callbackDepth++;
+    this.bits += DEPTH_UNIT;
   }
 
   /** @internal Ends a user callback; runs what was deferred until it returned. */
   leaveCallback(): void {
-    if (--this.#callbackDepth > 0) return;
-    const deferred = this.#deferred;
+    this.bits -= DEPTH_UNIT;
+    if ((this.bits & DEPTH_MASK) !== 0) return;
+    const deferred = this.rare === null ? null : this.rare.deferred;
     if (deferred === null) return;
-    this.#deferred = null;
+    (this.rare as RareFields).deferred = null;
     for (const action of deferred) action();
   }
 
   /** @internal Runs `action` now, or when the running callback of this state returns. */
   whenOutsideCallback(action: () => void): void {
-    if (this.#callbackDepth === 0) {
+    if ((this.bits & DEPTH_MASK) === 0) {
       action();
       return;
     }
-    (this.#deferred ??= []).push(action);
+    (this.rareFields().deferred ??= []).push(action);
   }
 
   /**
@@ -214,9 +272,9 @@ export abstract class StateShell implements CollectionMember {
    * it already was. The subclass closes its transport after.
    */
   protected markClosed(): boolean {
-    if (this.#closed) return false;
-    this.#closed = true;
-    this.#deferred = null;
+    if ((this.bits & CLOSED) !== 0) return false;
+    this.bits |= CLOSED;
+    if (this.rare !== null) this.rare.deferred = null;
     this.collection.removeMember(this);
     return true;
   }

@@ -72,7 +72,7 @@ export const STREAM_KIND: StateKind<StreamParts> = {
     return result;
   },
   closed(state, keepAlive): void {
-    state.reader.closed();
+    state.reader.readClosed();
     state.madeWriter?.closed();
     const transport = state.transport;
     if (transport !== null) {

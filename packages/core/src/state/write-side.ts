@@ -32,8 +32,6 @@ export interface WriteOwner extends StateShell {
   readonly handle: unknown;
   /** Flushes what the transport batched in this pass (the collection calls it when the pass ends). */
   flushAfterPass(): void;
-  /** Bytes of completed writes (statistics). */
-  bytesWritten: number;
 }
 
 /** Scratch for `completeOldest`, which uses it synchronously only: one serves every state. */
@@ -61,6 +59,8 @@ export class WriteSide {
   status: IoStatus = null;
   /** Bytes handed to the state and not yet completed. */
   pendingBytes = 0;
+  /** Bytes of completed writes (statistics; the state's `bytesWritten`). */
+  bytesWritten = 0;
   /** Writes in flight whose callback is still to come (not timed out, not aborted). */
   #live = 0;
   /** Writes reported done (by the transport or at once) whose completion waits in the collection. */
@@ -160,7 +160,7 @@ export class WriteSide {
     record.errorCallback = null;
     if (!silenced) this.#live--;
     if (error != null && !(this.status instanceof Error)) this.status = error;
-    if (error == null) state.bytesWritten += record.length; // statistics
+    if (error == null) this.bytesWritten += record.length; // statistics
     // Progress: the next write gets a whole writeTimeout.
     if (this.#live > 0) this.#timer?.refresh();
     if (silenced || state.closed) return;
