@@ -68,7 +68,9 @@ export function connectNative(c: WaitStateCollection, driver: NativeDriver, plan
   } else {
     const pending = new PendingNativeConnection();
     state = stateOnTransport(c, LOOKUP_TRANSPORT, pending, plan.settings);
+    // No connection to show yet; the handle stays the pending record (set again: it now differs from the object).
     state.object = null;
+    state.handle = pending;
     const connected = (id: number): void => {
       if (settled || state.transport !== LOOKUP_TRANSPORT) {
         driver.loop.close(id);
