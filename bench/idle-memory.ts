@@ -20,6 +20,8 @@
  * Both sides on this machine, loopback only (sources 127.0.0.2 and up, so each
  * client has its own ephemeral port ranges), bounded by --deadline (default
  * 300 s). Prints Markdown tables; --out appends the raw figures as JSON lines.
+ * Node flags for the server processes only (e.g. `--trace-gc`,
+ * `--max-semi-space-size=1`) go in the SERVER_NODE_FLAGS environment variable.
  */
 import { appendFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,8 +127,11 @@ function parseArgs(argv: readonly string[]): Settings {
 const live = new Set<Server | Client>();
 let nextSource = 2;
 
+/** Extra Node flags for the server processes (SERVER_NODE_FLAGS, space-separated). */
+const SERVER_FLAGS = (process.env['SERVER_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag.length > 0);
+
 function startServer(kind: ServerKind, index: number): Server {
-  const server: Server = new Child(SCRIPT, ['server', kind], ['--expose-gc'], `${kind} server ${index}`);
+  const server: Server = new Child(SCRIPT, ['server', kind], ['--expose-gc', ...SERVER_FLAGS], `${kind} server ${index}`);
   live.add(server);
   return server;
 }

@@ -41,6 +41,10 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
   readonly limit: ConnectionLimit | null;
   /** @internal The connections the handle made that are still open. */
   readonly connections: OpenConnections;
+  /** @internal Link of the collection's member list (member-list.ts). */
+  previousMember: CollectionMember | null = null;
+  /** @internal Link of the collection's member list (member-list.ts). */
+  nextMember: CollectionMember | null = null;
   #listeners: AcceptListener[] = [];
   #localPort = 0;
   #closed = false;
@@ -64,7 +68,7 @@ export class AcceptingHandle implements CollectionMember, ListenerOwner, Limited
     this.name = settings.handleName;
     this.userInfo = settings.userInfo;
     this.limit = settings.maxConnections === null ? null : new ConnectionLimit(settings.maxConnections, this);
-    this.connections = new OpenConnections(this.limit, collectionCounters(collection));
+    this.connections = new OpenConnections(this.limit, collection, collectionCounters(collection));
   }
 
   toString(): string {

@@ -27,6 +27,9 @@ const log = logger('accept');
  * destroys it instead of leaking it.
  */
 class PendingSocket implements CollectionMember {
+  previousMember: CollectionMember | null = null;
+  nextMember: CollectionMember | null = null;
+
   constructor(readonly socket: net.Socket) {}
 
   closeForCollection(): void {

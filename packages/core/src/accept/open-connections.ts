@@ -3,9 +3,15 @@
  * its raw sockets (`createState: false`) and the connections whose PROXY
  * header is being read. Every one counts against `maxConnections` until it
  * closes; drain (drain.ts) waits for them and closes what is left.
+ *
+ * The states are counted, not kept in a set of their own: they all live in
+ * the handle's collection, whose member list finds them when they are asked
+ * for (a drain, a statistics snapshot: rare), by the statistics their close
+ * observer carries (the handle's, passed on by an observer chained in front).
  */
 import type net from 'node:net';
-import type { AsyncIoState } from '../state/async-io-state.js';
+import { AsyncIoState } from '../state/async-io-state.js';
+import type { WaitStateCollection } from '../collection/wait-state-collection.js';
 import type { ConnectionLimit } from './connection-limit.js';
 import { StatsCounters } from '../stats/stats-counters.js';
 import { connectionAccepted } from '../stats/accept-events.js';
@@ -33,7 +39,8 @@ function onRawSocketClose(this: net.Socket): void {
 /** The open connections of one accepting handle. */
 export class OpenConnections {
   readonly #limit: ConnectionLimit | null;
-  readonly #states = new Set<AsyncIoState>();
+  readonly #home: WaitStateCollection;
+  #stateCount = 0;
   readonly #sockets = new Set<net.Socket>();
   readonly #headers = new Set<HeaderPhase>();
   /** Told of every close (set while a drain waits). */
@@ -43,19 +50,24 @@ export class OpenConnections {
   /** The statistics of the handle's collection. */
   readonly collectionCounters: StatsCounters;
 
-  constructor(limit: ConnectionLimit | null, collectionCounters: StatsCounters) {
+  constructor(limit: ConnectionLimit | null, home: WaitStateCollection, collectionCounters: StatsCounters) {
     this.#limit = limit;
+    this.#home = home;
     this.collectionCounters = collectionCounters;
   }
 
   /** States and raw sockets open now (connections still in their PROXY header phase not included). */
   get count(): number {
-    return this.#states.size + this.#sockets.size;
+    return this.#stateCount + this.#sockets.size;
   }
 
   /** The open states, a snapshot. */
   states(): AsyncIoState[] {
-    return [...this.#states];
+    const states: AsyncIoState[] = [];
+    for (const member of this.#home.members()) {
+      if (member instanceof AsyncIoState && member.closeObserver?.counters === this.counters) states.push(member);
+    }
+    return states;
   }
 
   /** The open raw sockets, a snapshot. */
@@ -88,7 +100,7 @@ export class OpenConnections {
   trackState(state: AsyncIoState, counted = false): void {
     state.closeObserver = this;
     connectionAccepted(this);
-    this.#states.add(state);
+    this.#stateCount++;
     if (!counted) this.#limit?.connectionOpened();
   }
 
@@ -102,8 +114,9 @@ export class OpenConnections {
   }
 
   /** @internal Close observer of the tracked states. */
-  stateClosed(state: AsyncIoState): void {
-    if (!this.#states.delete(state)) return;
+  stateClosed(): void {
+    // Called once per tracked state (the state clears its observer first).
+    this.#stateCount--;
     this.#closed();
   }
 

@@ -22,15 +22,13 @@ import { logger, printable } from '../debug.js';
 import { checkOptions, keys, checkFunction, invalid } from '../options/validate.js';
 import { TurnBudget } from './turn-budget.js';
 import { WorkQueue, type WorkFunction, type WorkOwner } from './work-queue.js';
+import { MemberList, type CollectionMember } from './member-list.js';
+
+export type { CollectionMember } from './member-list.js';
 import { checkHandler, checkWithBacktrace, handleCallbackError, type Handler, type WithBacktrace } from './handler.js';
 
 const log = logger('collection');
 
-/** Something that lives in a collection and dies with it: states and accepting handles. */
-export interface CollectionMember {
-  /** Closes at once with no further callbacks (the collection is closing). */
-  closeForCollection(): void;
-}
 
 /** Something with output batched during a pass of the loop, flushed when the pass ends. */
 export interface PassFlushable {
@@ -77,7 +75,7 @@ export class WaitStateCollection {
   readonly #serial = nextSerial++;
   readonly #queue = new WorkQueue();
   readonly #turnBudget = new TurnBudget();
-  readonly #members = new Set<CollectionMember>();
+  readonly #members = new MemberList();
   #handler: Handler;
   #withBacktrace: WithBacktrace;
   /** Created by `createAndRunWaitStateCollection`: stopping the loop closes it for good. */
@@ -137,7 +135,7 @@ export class WaitStateCollection {
   }
 
   /** @internal The live states and handles, a snapshot (drain). */
-  members(): CollectionMember[] { return [...this.#members]; }
+  members(): CollectionMember[] { return this.#members.toArray(); }
 
   /** @internal Number of live states and handles. */
   get memberCount(): number {
@@ -290,8 +288,7 @@ export class WaitStateCollection {
 
   /** @internal see closeWaitStateCollection */
   closeMembers(): void {
-    const members = [...this.#members];
-    this.#members.clear();
+    const members = this.#members.takeAll();
     if (members.length > 0) log('%s: closing %d states and handles', this, members.length);
     for (const member of members) member.closeForCollection();
   }

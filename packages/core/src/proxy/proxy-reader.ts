@@ -12,6 +12,7 @@ import { ProxyProtocolError, type ProxyProtocolFailure } from '../errors.js';
 import { secondsToMs } from '../options/validate.js';
 import { parseProxyHeader, type ProxyHeader } from './proxy-header.js';
 import type { ProxySettings } from './proxy-options.js';
+import type { CollectionMember } from '../collection/member-list.js';
 
 /**
  * Called once: with the header (the socket paused, leftover bytes put back),
@@ -44,6 +45,10 @@ export class ProxyHeaderRead {
   #bytes: Buffer | null = null;
   #timer: NodeJS.Timeout | null;
   #over = false;
+  /** @internal Link of the collection's member list (member-list.ts). */
+  previousMember: CollectionMember | null = null;
+  /** @internal Link of the collection's member list (member-list.ts). */
+  nextMember: CollectionMember | null = null;
 
   constructor(socket: net.Socket, settings: ProxySettings, done: ProxyHeaderDone) {
     this.socket = socket;

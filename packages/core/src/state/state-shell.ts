@@ -80,6 +80,10 @@ export abstract class StateShell extends InputBuffer implements CollectionMember
    * handle that accepted the state.
    */
   closeObserver: CloseObserver | null = null;
+  /** @internal Link of the collection's member list (member-list.ts). */
+  previousMember: CollectionMember | null = null;
+  /** @internal Link of the collection's member list (member-list.ts). */
+  nextMember: CollectionMember | null = null;
   #limits: StateLimits;
   /** @internal What only some states need (rare-fields.ts): made on the first write of one of them. */
   protected rare: RareFields | null = null;

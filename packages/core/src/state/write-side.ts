@@ -116,11 +116,12 @@ export class WriteSide {
     this.pendingBytes += length;
     this.#live++;
     const inPass = insideCallback();
-    if (inPass && !this.#passRegistered) {
+    const againInPass = this.#passRegistered;
+    if (inPass && !againInPass) {
       this.#passRegistered = true;
       state.collection.flushWhenPassEnds(state);
     }
-    if ((transport as StreamTransport).write(state.handle, asUint8(buffer, start, end), inPass) === WRITE_DONE) {
+    if ((transport as StreamTransport).write(state.handle, asUint8(buffer, start, end), inPass, againInPass) === WRITE_DONE) {
       // Taken by the kernel: completed through the collection (never inside this call).
       this.#signalled++;
       state.schedule(false, completeOldest, this, null);

@@ -10,25 +10,22 @@
  * and no objects): `WRITE_DONE`. From the second write inside one pass of
  * the collection on, writes are corked and flushed together (one `writev`)
  * in `flushAfterPass`.
+ *
+ * An idle socket carries one property of ours (the sink): every property
+ * added to a socket after its construction costs a slot in its property
+ * array, so the transport keeps no flags of its own. Whether the socket is
+ * corked is Node's `writableCorked`; whether a shutdown waits to report is
+ * whether `onFinish` listens.
  */
 import type net from 'node:net';
 import { WRITE_DONE, WRITE_PENDING, type SocketAddress, type StreamSink, type StreamTransport, type WriteOutcome } from './stream-transport.js';
 import { socketWriteQueueSize } from '../node-internals.js';
 
 const kSink = Symbol('commio.sink');
-const kFlags = Symbol('commio.transportFlags');
 const kOnWritten = Symbol('commio.onWritten');
-
-/** A write was made in this pass of the collection. */
-const PASS_WROTE = 1;
-/** The socket is corked until the pass ends. */
-const CORKED = 2;
-/** A shutdown('output') waits for 'finish' to report. */
-const SHUT_REPORT = 4;
 
 type Handle = net.Socket & {
   [kSink]?: StreamSink | undefined;
-  [kFlags]?: number;
   [kOnWritten]?: ((error?: Error | null) => void) | undefined;
   /** Set on a `tls.TLSSocket`. */
   encrypted?: boolean;
@@ -48,14 +45,14 @@ function onError(this: Handle, error: Error): void {
   if (sink === undefined) return;
   sink.failed(error);
   // A shutdown('output') waiting for its FIN failed.
-  if (takeFlag(this, SHUT_REPORT)) sink.outputShut((error as NodeJS.ErrnoException).code ?? 'EIO');
+  if (takeShutReport(this)) sink.outputShut((error as NodeJS.ErrnoException).code ?? 'EIO');
 }
 function onClose(this: Handle): void {
   this[kSink]?.disconnected();
 }
+/** Listens (once) while a shutdown('output') waits for 'finish' to report. */
 function onFinish(this: Handle): void {
-  const sink = this[kSink];
-  if (sink !== undefined && takeFlag(this, SHUT_REPORT)) sink.outputShut(true);
+  this[kSink]?.outputShut(true);
 }
 /** Bound to the sink (not the socket): writes made before a detach still complete the state's writes, in order. */
 function onWritten(this: StreamSink, error?: Error | null): void {
@@ -73,10 +70,10 @@ function ignoreError(): void {
   // use to anyone any more, and must not crash the process.
 }
 
-function takeFlag(socket: Handle, flag: number): boolean {
-  const flags = socket[kFlags] ?? 0;
-  if ((flags & flag) === 0) return false;
-  socket[kFlags] = flags & ~flag;
+/** True (once) when a shutdown('output') waited to report: it reports now, not on 'finish'. */
+function takeShutReport(socket: Handle): boolean {
+  if (socket.listenerCount('finish', onFinish) === 0) return false;
+  socket.removeListener('finish', onFinish);
   return true;
 }
 
@@ -92,7 +89,6 @@ export const nodeStreamTransport: StreamTransport<net.Socket> = {
   attach(socket: Handle, sink: StreamSink): void {
     socket.pause();
     socket[kSink] = sink;
-    socket[kFlags] = 0;
     // Made on the first write that needs it, for this sink (a socket kept
     // alive may get a new state). Not added to a socket that never had one.
     if (socket[kOnWritten] !== undefined) socket[kOnWritten] = undefined;
@@ -111,7 +107,6 @@ export const nodeStreamTransport: StreamTransport<net.Socket> = {
     socket.removeListener('finish', onFinish);
     // Assigned, not deleted: a delete turns the socket into a slow dictionary object.
     socket[kSink] = undefined;
-    socket[kFlags] = 0;
   },
 
   setReading(socket: net.Socket, on: boolean): void {
@@ -119,22 +114,13 @@ export const nodeStreamTransport: StreamTransport<net.Socket> = {
     else socket.pause();
   },
 
-  write(socket: Handle, chunk: Uint8Array, inPass: boolean): WriteOutcome {
-    let flags = socket[kFlags] ?? 0;
-    if (inPass && (flags & CORKED) === 0) {
-      // Batch the writes of this pass into one syscall. A lone write goes
-      // straight out: corking only from the second one spares it Node's
-      // buffered-write path.
-      if ((flags & PASS_WROTE) !== 0) {
-        flags |= CORKED;
-        socket.cork();
-      } else {
-        flags |= PASS_WROTE;
-      }
-      socket[kFlags] = flags;
-    }
+  write(socket: Handle, chunk: Uint8Array, inPass: boolean, againInPass = false): WriteOutcome {
+    // Batch the writes of this pass into one syscall. A lone write goes
+    // straight out: corking only from the second one spares it Node's
+    // buffered-write path.
+    if (inPass && againInPass && socket.writableCorked === 0) socket.cork();
     const sink = socket[kSink] as StreamSink;
-    if ((flags & CORKED) !== 0 || socket.encrypted === true || !nothingPending(socket)) {
+    if (socket.writableCorked !== 0 || socket.encrypted === true || !nothingPending(socket)) {
       socket.write(chunk, writtenCallback(socket, sink));
       return WRITE_PENDING;
     }
@@ -151,10 +137,7 @@ export const nodeStreamTransport: StreamTransport<net.Socket> = {
   },
 
   flushAfterPass(socket: Handle): void {
-    const flags = socket[kFlags] ?? 0;
-    if ((flags & (PASS_WROTE | CORKED)) === 0) return;
-    socket[kFlags] = flags & ~(PASS_WROTE | CORKED);
-    if ((flags & CORKED) !== 0) socket.uncork();
+    if (socket.writableCorked !== 0) socket.uncork();
   },
 
   pendingOutput(socket: Handle): number | null {
@@ -168,10 +151,7 @@ export const nodeStreamTransport: StreamTransport<net.Socket> = {
 
   shutdownOutput(socket: Handle, report: boolean): void {
     nodeStreamTransport.flushAfterPass(socket);
-    if (report) {
-      socket[kFlags] = (socket[kFlags] ?? 0) | SHUT_REPORT;
-      socket.on('finish', onFinish);
-    }
+    if (report && socket.listenerCount('finish', onFinish) === 0) socket.once('finish', onFinish);
     socket.end();
   },
 

@@ -131,9 +131,10 @@ export interface StreamTransport<H = unknown> {
    * Returns `WRITE_DONE` when the kernel took every byte now (then no
    * `written` report comes for this write), else `WRITE_PENDING`. A write
    * the connection refuses is `WRITE_PENDING` and reported as failed by
-   * `written(error)` later.
+   * `written(error)` later. `againInPass` is true when the state already
+   * wrote in this pass (a driver may batch from the second write on).
    */
-  write(handle: H, chunk: Uint8Array, inPass: boolean): WriteOutcome;
+  write(handle: H, chunk: Uint8Array, inPass: boolean, againInPass?: boolean): WriteOutcome;
 
   /**
    * The collection's pass ended: send what `write` held back. A driver that
