@@ -13,7 +13,7 @@ import { secondsToMs } from '../options/validate.js';
 import type { AsyncIoState, StateSettings } from '../state/async-io-state.js';
 import { stateOnTransport } from '../state/create-state.js';
 import type { NativeDriver } from '../transports/native-driver.js';
-import { deliverConnectResult, type ConnectCallback } from './connect-result.js';
+import { connectSettled, deliverConnectResult, type ConnectCallback } from './connect-result.js';
 import { LOOKUP_TRANSPORT, lookupAndConnect, PendingNativeConnection, replayPending } from './native-lookup.js';
 
 const log = logger('connect');
@@ -50,15 +50,7 @@ export function connectNative(c: WaitStateCollection, driver: NativeDriver, plan
     if (settled) return;
     settled = true;
     if (timer !== null) clearTimer(timer);
-    if (state.closed) {
-      if (log.enabled) log('%s: closed while connecting to %s:%d', state, host, port);
-      return;
-    }
-    if (failure !== null) {
-      if (log.enabled) log('%s: connecting to %s:%d (native) failed: %s', state, host, port, failure.message);
-      state.close(false);
-    } else if (log.enabled) log('%s: connected to %s:%d (native)', state, host, port);
-    deliverConnectResult(state, cb, failure);
+    if (connectSettled(state, host, port, failure, cb, log)) deliverConnectResult(state, cb, null);
   };
   if (net.isIP(host) !== 0) {
     // The state's sink replaces this one at once; awaitConnect below hears the outcome.

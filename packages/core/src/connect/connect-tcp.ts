@@ -23,7 +23,7 @@ import { transportClosedError } from '../state/status.js';
 import { prepareConnectTls } from '../tls/connect-tls.js';
 import { checkTransport, type TransportChoice } from '../transports/native-status.js';
 import { nativeDriver } from '../transports/native-driver.js';
-import { deliverConnectResult, type ConnectCallback } from './connect-result.js';
+import { connectSettled, deliverConnectResult, type ConnectCallback } from './connect-result.js';
 import { connectNative } from './connect-native.js';
 import type { ConnectTlsOptions } from '../tls/tls-options.js';
 
@@ -123,18 +123,7 @@ export function createAsyncIoStateAndConnectedTcpSocket(
     socket.removeListener('connect', onConnect);
     socket.removeListener('error', onError);
     socket.removeListener('close', onClose);
-    if (state.closed) {
-      // Closed by the program (or its collection) while connecting: it gets no callback.
-      if (log.enabled) log('%s: closed while connecting to %s:%d', state, host, port);
-      return;
-    }
-    if (failure !== null) {
-      if (log.enabled) log('%s: connecting to %s:%d failed: %s', state, host, port, failure.message);
-      state.close(false);
-      deliverConnectResult(state, cb, failure);
-      return;
-    }
-    if (log.enabled) log('%s: connected to %s:%d', state, host, port);
+    if (!connectSettled(state, host, port, failure, cb, log)) return;
     if (tlsConnect !== null) {
       // The callback waits for the TLS handshake; a failed one closes the state.
       tlsConnect.start(state, (tlsFailure) => {

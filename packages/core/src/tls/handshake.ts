@@ -132,8 +132,20 @@ class Handshake {
   }
 
   settle(failure: Error | null): void {
+    if (!this.#end()) return;
+    if (failure !== null) this.socket.on('error', ignoreError);
+    this.done(failure);
+  }
+
+  /** Ends the handshake without a report (its owner gave up on it). */
+  cancel(): void {
+    if (this.#end()) this.socket.on('error', ignoreError);
+  }
+
+  /** Unhooks the handshake from its socket and stops its timer; false when it had ended already. */
+  #end(): boolean {
     const socket = this.socket as SocketWithHandshake;
-    if (socket[kHandshake] !== this) return;
+    if (socket[kHandshake] !== this) return false;
     socket[kHandshake] = undefined;
     socket.removeListener('secure', onSecure);
     socket.removeListener('error', onError);
@@ -143,22 +155,7 @@ class Handshake {
       clearTimer(this.timer);
       this.timer = null;
     }
-    if (failure !== null) socket.on('error', ignoreError);
-    this.done(failure);
-  }
-
-  /** Ends the handshake without a report (its owner gave up on it). */
-  cancel(): void {
-    const socket = this.socket as SocketWithHandshake;
-    if (socket[kHandshake] !== this) return;
-    socket[kHandshake] = undefined;
-    socket.removeListener('secure', onSecure);
-    socket.removeListener('error', onError);
-    socket.removeListener('end', onEnd);
-    socket.removeListener('close', onClose);
-    socket.on('error', ignoreError);
-    if (this.timer !== null) clearTimer(this.timer);
-    this.timer = null;
+    return true;
   }
 }
 
