@@ -14,11 +14,15 @@ git -C "$ROOT" rev-parse --verify --quiet "$REV^{commit}" >/dev/null || { echo "
 
 rm -rf "$DIR"
 mkdir -p "$DIR/node_modules/@commio" "$DIR/bench"
-git -C "$ROOT" archive "$REV" packages/core tsconfig.base.json package.json | tar -x -C "$DIR"
+# The core's build references the native package (its TypeScript part); the compiled addon is the working tree's.
+git -C "$ROOT" archive "$REV" packages/core packages/native tsconfig.base.json package.json | tar -x -C "$DIR"
 tar -C "$ROOT/bench" --exclude=./dist --exclude=./results -cf - . | tar -x -C "$DIR/bench"
 # Dependencies come from the repository's install; @commio/core is the snapshot's.
 ln -s "$ROOT/packages/core/node_modules" "$DIR/packages/core/node_modules"
 ln -s ../../packages/core "$DIR/node_modules/@commio/core"
+ln -s ../../packages/native "$DIR/node_modules/@commio/native"
+[ -d "$ROOT/packages/native/build" ] && ln -s "$ROOT/packages/native/build" "$DIR/packages/native/build"
+[ -d "$ROOT/packages/native/node_modules" ] && ln -s "$ROOT/packages/native/node_modules" "$DIR/packages/native/node_modules"
 ln -s "$ROOT/node_modules/@types" "$DIR/node_modules/@types"
 "$ROOT/node_modules/.bin/tsc" -b "$DIR/bench"
 echo "snapshot: core at $(git -C "$ROOT" rev-parse --short "$REV"), bench from the working tree, built in $DIR" >&2

@@ -99,3 +99,34 @@ test('a view handed out never changes, whatever is appended, consumed or compact
     { numRuns: 200 },
   );
 });
+
+test('bytes appended past a compacted backlog never land in memory another Buffer shares (even with a large Buffer.poolSize)', (t) => {
+  const poolSize = Buffer.poolSize;
+  Buffer.poolSize = 1 << 20;
+  try {
+    const b = new InputBuffer();
+    b.append(Buffer.from('ab'));
+    b.append(Buffer.from('cd'));
+    // Allocated after the compaction: a pooled neighbour, were the buffer's memory pooled.
+    const neighbour = Buffer.allocUnsafe(64).fill(0x2a);
+    for (let i = 0; i < 1000; i++) b.append(Buffer.from('0123456789'));
+    t.true(neighbour.every((byte) => byte === 0x2a));
+    t.is(b.bufferedLength, 4 + 10000);
+    t.is(Buffer.from(b.view(6, false)).toString(), 'abcd01');
+  } finally {
+    Buffer.poolSize = poolSize;
+  }
+});
+
+test('a view of the whole backlog stays as it was when more bytes are appended into the memory behind it', (t) => {
+  const b = new InputBuffer();
+  b.append(Buffer.from('ab'));
+  b.append(Buffer.from('cd'));
+  const whole = b.view(100, false);
+  b.append(Buffer.from('ef'));
+  t.is(Buffer.from(whole).toString(), 'abcd');
+  t.is(Buffer.from(b.view(100, false)).toString(), 'abcdef');
+  b.consume(3);
+  t.is(b.takeAll()?.toString(), 'def');
+  t.is(Buffer.from(whole).toString(), 'abcd');
+});

@@ -21,60 +21,62 @@ const EMPTY_SIGNED = new Int8Array(0);
 /** Bit of `bits`: the memory of the buffer is its own, so appends may go past the buffered end (no view reaches past it). */
 export const BUFFER_OWNED = 1;
 
-/** Unconsumed input: `buf[start, end)`. */
+/** Unconsumed input: `buf[start, buf.length)` (the buffered end is the end of the view `buf`: one field less per state). */
 export class InputBuffer {
   #buf: Buffer | null = null;
   #start = 0;
-  #end = 0;
   /** BUFFER_OWNED; the other bits belong to subclasses. */
   protected bits = 0;
 
   /** Bytes buffered. */
   get bufferedLength(): number {
-    return this.#end - this.#start;
+    return this.#buf === null ? 0 : this.#buf.length - this.#start;
   }
 
   /** Adds `chunk` (owned by the buffer from now on: its sender must not change it) after the buffered bytes. */
   append(chunk: Buffer): void {
     const length = chunk.length;
     if (length === 0) return;
-    if (this.#start === this.#end) {
+    const buf = this.#buf;
+    if (buf === null) {
       this.#buf = chunk;
       this.#start = 0;
-      this.#end = length;
       this.bits &= ~BUFFER_OWNED;
       return;
     }
-    const buf = this.#buf as Buffer;
-    if ((this.bits & BUFFER_OWNED) !== 0 && buf.length - this.#end >= length) {
-      chunk.copy(buf, this.#end);
-      this.#end += length;
+    const end = buf.length;
+    // Owned memory is never pooled (allocUnsafeSlow): everything past the view up to the ArrayBuffer's end is ours.
+    if ((this.bits & BUFFER_OWNED) !== 0 && buf.buffer.byteLength - buf.byteOffset - end >= length) {
+      const longer = Buffer.from(buf.buffer, buf.byteOffset, end + length);
+      chunk.copy(longer, end);
+      this.#buf = longer;
       return;
     }
-    const kept = this.#end - this.#start;
+    const kept = end - this.#start;
     const needed = kept + length;
     // Doubling while small, then half as much again: few copies of a growing backlog.
     const capacity = needed < 65536 ? Math.max(8192, needed * 2) : needed + (needed >> 1);
-    const next = Buffer.allocUnsafe(capacity);
-    buf.copy(next, 0, this.#start, this.#end);
-    chunk.copy(next, kept);
-    this.#buf = next;
+    const memory = Buffer.allocUnsafeSlow(capacity);
+    buf.copy(memory, 0, this.#start, end);
+    chunk.copy(memory, kept);
+    this.#buf = memory.subarray(0, needed);
     this.#start = 0;
-    this.#end = needed;
     this.bits |= BUFFER_OWNED;
   }
 
   /** Drops `n` bytes (at most what is buffered) from the front. */
   consume(n: number): void {
+    if (this.#buf === null) return;
     this.#start += n;
-    if (this.#start >= this.#end) this.releaseMemory();
+    if (this.#start >= this.#buf.length) this.releaseMemory();
   }
 
   /** Copies up to `max` buffered bytes into `target` at index `at`, consumes them, and returns how many. */
   copyOut(target: Uint8Array | Int8Array, at: number, max: number): number {
-    const n = Math.min(max, this.#end - this.#start);
+    const buf = this.#buf;
+    if (buf === null) return 0;
+    const n = Math.min(max, buf.length - this.#start);
     if (n <= 0) return 0;
-    const buf = this.#buf as Buffer;
     new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(buf.subarray(this.#start, this.#start + n), at);
     this.consume(n);
     return n;
@@ -82,8 +84,9 @@ export class InputBuffer {
 
   /** Takes every buffered byte out (null when empty); the buffer is empty after. */
   takeAll(): Buffer | null {
-    if (this.#start === this.#end) return null;
-    const bytes = (this.#buf as Buffer).subarray(this.#start, this.#start + this.bufferedLength);
+    const buf = this.#buf;
+    if (buf === null) return null;
+    const bytes = this.#start === 0 ? buf : buf.subarray(this.#start);
     this.releaseMemory();
     return bytes;
   }
@@ -106,7 +109,6 @@ export class InputBuffer {
     // Released, never reset in place: views handed out stay intact.
     this.#buf = null;
     this.#start = 0;
-    this.#end = 0;
     this.bits &= ~BUFFER_OWNED;
   }
 }

@@ -9,9 +9,9 @@ import { printable } from '../debug.js';
 import { StateClosedError } from '../errors.js';
 import { checkInteger, checkSeconds, invalid } from '../options/validate.js';
 import type { CollectionMember, WaitStateCollection } from '../collection/wait-state-collection.js';
-import { limitsOf, type StateLimits, type StateSettings } from './state-limits.js';
+import type { StateSettings } from './state-limits.js';
+import { contextOf, withLimit, withObserver, type CloseObserver, type StateContext } from './state-context.js';
 import { InputBuffer } from './input-buffer.js';
-import type { StatsCounters } from '../stats/stats-counters.js';
 import { newRareFields, type RareFields } from './rare-fields.js';
 import { CLOSE_ABORTED, CLOSED, DEPTH_MASK, DEPTH_UNIT, NEW_STATE_BITS, QUEUE_OUTPUT } from './state-bits.js';
 
@@ -50,13 +50,7 @@ export function runStateCallback(state: StateShell, callback: AnyCallback, a: Ar
   if (!state.closed) runBracketed(state, callback, a, NO_ARGUMENT);
 }
 
-/** Told when a state closes (see `closeObserver`). */
-export interface CloseObserver {
-  /** `state` closed (called once). */
-  stateClosed(state: StateShell): void;
-  /** The accepting handle's statistics, for an accepted state (an observer chained in front of another passes them on). */
-  readonly counters?: StatsCounters | undefined;
-}
+export type { CloseObserver } from './state-context.js';
 
 let nextSerial = 1;
 
@@ -66,37 +60,47 @@ let nextSerial = 1;
  * state, not an object of its own: one object per connection).
  */
 export abstract class StateShell extends InputBuffer implements CollectionMember {
-  /** The collection whose loop runs this state's callbacks. */
-  readonly collection: WaitStateCollection;
   /**
    * What the state wraps: the object given to `createAsyncIoState`, else the
    * Node socket. On the native transport, the connection's native id until
    * a keep-alive close hands the connection back, then that `net.Socket`.
    */
   object: unknown;
-  /**
-   * @internal Told once, after the state closed (an accepting handle counts
-   * its open states with it); its `counters` are the statistics of the
-   * handle that accepted the state.
-   */
-  closeObserver: CloseObserver | null = null;
   /** @internal Link of the collection's member list (member-list.ts). */
   previousMember: CollectionMember | null = null;
   /** @internal Link of the collection's member list (member-list.ts). */
   nextMember: CollectionMember | null = null;
-  #limits: StateLimits;
+  /** Collection, close observer and limits, shared with the states made alongside (state-context.ts). */
+  #context: StateContext;
   /** @internal What only some states need (rare-fields.ts): made on the first write of one of them. */
   protected rare: RareFields | null = null;
 
   constructor(collection: WaitStateCollection, object: unknown, settings: StateSettings) {
     super();
-    this.collection = collection;
     this.object = object;
-    this.#limits = limitsOf(settings);
+    this.#context = contextOf(collection, settings);
     // `bits` (of the input buffer) holds the flags and counters of every layer (state-bits.ts).
     this.bits |= settings.queueOutput ? NEW_STATE_BITS | QUEUE_OUTPUT : NEW_STATE_BITS;
     if (settings.name !== null) this.name = settings.name;
     if (settings.userInfo !== null) this.userInfo = settings.userInfo;
+  }
+
+  /** The collection whose loop runs this state's callbacks. */
+  get collection(): WaitStateCollection {
+    return this.#context.collection;
+  }
+
+  /**
+   * @internal Told once, after the state closed (an accepting handle counts
+   * its open states with it); its `counters` are the statistics of the
+   * handle that accepted the state. Kept after the close (the close is told
+   * once: the closed flag guards it).
+   */
+  get closeObserver(): CloseObserver | null {
+    return this.#context.closeObserver;
+  }
+  set closeObserver(value: CloseObserver | null) {
+    this.#context = withObserver(this.#context, value);
   }
 
   /** @internal The rare fields, made now if they were not. */
@@ -149,47 +153,47 @@ export abstract class StateShell extends InputBuffer implements CollectionMember
 
   /** Seconds a read operation may go without progress; `null` for no limit. */
   get readTimeout(): number | null {
-    return this.#limits.readTimeout;
+    return this.#context.readTimeout;
   }
   set readTimeout(value: number | null) {
     const readTimeout = checkSeconds(value, 'readTimeout');
-    if (readTimeout !== this.#limits.readTimeout) this.#limits = { ...this.#limits, readTimeout };
+    this.#context = withLimit(this.#context, 'readTimeout', readTimeout);
   }
 
   /** Seconds a write may take; `null` for no limit. */
   get writeTimeout(): number | null {
-    return this.#limits.writeTimeout;
+    return this.#context.writeTimeout;
   }
   set writeTimeout(value: number | null) {
     const writeTimeout = checkSeconds(value, 'writeTimeout');
-    if (writeTimeout !== this.#limits.writeTimeout) this.#limits = { ...this.#limits, writeTimeout };
+    this.#context = withLimit(this.#context, 'writeTimeout', writeTimeout);
   }
 
   /** Most new bytes handed to one read-with-checking callback. @default 65536 */
   get maxRead(): number {
-    return this.#limits.maxRead;
+    return this.#context.maxRead;
   }
   set maxRead(value: number) {
     const maxRead = checkInteger(value, 'maxRead', 1, 0x7fffffff) ?? invalid('maxRead', 'an integer from 1 to 2147483647', value);
-    if (maxRead !== this.#limits.maxRead) this.#limits = { ...this.#limits, maxRead };
+    this.#context = withLimit(this.#context, 'maxRead', maxRead);
   }
 
   /** Bytes of writes not yet completed that the state accepts (a lone write always is). @default 16 MiB */
   get maxQueuedOutput(): number {
-    return this.#limits.maxQueuedOutput;
+    return this.#context.maxQueuedOutput;
   }
   set maxQueuedOutput(value: number) {
     const maxQueuedOutput = checkInteger(value, 'maxQueuedOutput', 1, Number.MAX_SAFE_INTEGER) ?? invalid('maxQueuedOutput', 'a positive integer', value);
-    if (maxQueuedOutput !== this.#limits.maxQueuedOutput) this.#limits = { ...this.#limits, maxQueuedOutput };
+    this.#context = withLimit(this.#context, 'maxQueuedOutput', maxQueuedOutput);
   }
 
   /** Bytes received and not yet consumed that the state holds before a read fails. @default 16 MiB */
   get maxBufferedInput(): number {
-    return this.#limits.maxBufferedInput;
+    return this.#context.maxBufferedInput;
   }
   set maxBufferedInput(value: number) {
     const maxBufferedInput = checkInteger(value, 'maxBufferedInput', 1, Number.MAX_SAFE_INTEGER) ?? invalid('maxBufferedInput', 'a positive integer', value);
-    if (maxBufferedInput !== this.#limits.maxBufferedInput) this.#limits = { ...this.#limits, maxBufferedInput };
+    this.#context = withLimit(this.#context, 'maxBufferedInput', maxBufferedInput);
   }
 
   /**
@@ -198,11 +202,11 @@ export abstract class StateShell extends InputBuffer implements CollectionMember
    * counted in `droppedMessageCount`. Unused on TCP states. @default 1024
    */
   get maxQueuedMessages(): number {
-    return this.#limits.maxQueuedMessages;
+    return this.#context.maxQueuedMessages;
   }
   set maxQueuedMessages(value: number) {
-    const maxQueuedMessages = checkInteger(value, 'maxQueuedMessages', 1, 0x7fffffff, this.#limits.maxQueuedMessages);
-    if (maxQueuedMessages !== this.#limits.maxQueuedMessages) this.#limits = { ...this.#limits, maxQueuedMessages };
+    const maxQueuedMessages = checkInteger(value, 'maxQueuedMessages', 1, 0x7fffffff, this.#context.maxQueuedMessages);
+    this.#context = withLimit(this.#context, 'maxQueuedMessages', maxQueuedMessages);
   }
 
   /** True once closed. */
@@ -285,10 +289,7 @@ export abstract class StateShell extends InputBuffer implements CollectionMember
 
   /** @internal Tells the close observer (once). */
   protected notifyClosed(): void {
-    const observer = this.closeObserver;
-    if (observer === null) return;
-    this.closeObserver = null;
-    observer.stateClosed(this);
+    this.#context.closeObserver?.stateClosed(this);
   }
 
   /** @internal The collection is closing: close without callbacks. */
