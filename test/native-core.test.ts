@@ -168,9 +168,8 @@ test('transport is checked: other values are ERR_COMMIO_INVALID_ARGUMENT, native
   const sslCtx = true;
   t.throws(() => createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', 1, cb, { transport: 'native', sslCtx }), { code: 'ERR_COMMIO_UNSUPPORTED' });
   await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, cb, { transport: 'native', sslCtx }), { code: 'ERR_COMMIO_UNSUPPORTED' });
-  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, cb, { transport: 'native', proxyProtocol: { trusted: ['127.0.0.1'] } }), {
-    code: 'ERR_COMMIO_UNSUPPORTED',
-  });
+  // proxyProtocol is no longer refused on native (proxy-protocol.test.ts runs on both transports).
+  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, cb, { transport: 'native', reuseport: true }), { code: 'ERR_COMMIO_UNSUPPORTED' });
   await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, cb, { transport: 'native', createState: false }), { code: 'ERR_COMMIO_UNSUPPORTED' });
   // A host name is looked up (connect.test.ts connects to localhost on both transports).
 });

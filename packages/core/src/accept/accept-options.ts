@@ -110,7 +110,7 @@ export interface AcceptOptions extends AcceptTlsOptions {
   /**
    * What moves the bytes of accepted connections: `'node'` (`net.Socket`s)
    * or `'native'` (the optional `@commio/native` addon; plain TCP on a port
-   * or `{ fd }` only: with `sslCtx`, `proxyProtocol`, `createState: false`,
+   * or `{ fd }` only, with or without `proxyProtocol`: with `sslCtx`, `createState: false`,
    * `initFunction`, `reuseport` or an adopted `net.Server` it throws
    * `ERR_COMMIO_UNSUPPORTED`). When the addon is unavailable the Node
    * transport is used (see `nativeTransportStatus`).
@@ -252,7 +252,6 @@ function checkNativeOptions(settings: AcceptSettings<AcceptingHandle>): void {
   const refuse = (what: string): never => {
     throw new UnsupportedError(`options.transport 'native' does not support ${what} (use the Node transport)`);
   };
-  if (settings.proxy !== null) refuse('proxyProtocol');
   if (!settings.createState) refuse('createState: false (it hands over a net.Socket)');
   if (settings.initFunction !== null) refuse('initFunction (there is no net.Server)');
   if (settings.reuseport) refuse('reuseport');

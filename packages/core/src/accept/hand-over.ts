@@ -107,25 +107,39 @@ function makeConnection(handle: AcceptingHandle, socket: net.Socket, header: Pro
  * PROXY protocol: the header is read off the raw socket first (before TLS);
  * meanwhile the connection is a member of the collection and counted by the
  * handle. A refused connection is destroyed and only its error is reported.
+ * (The native transport's: native-accept.ts.)
  */
 function readHeaderFirst(handle: AcceptingHandle, socket: net.Socket, proxy: ProxySettings): void {
   const collection = handle.home;
   let read: ProxyHeaderRead | null = null;
   read = readProxyHeader(socket, proxy, (s, header, error) => {
-    if (read !== null) {
-      collection.removeMember(read);
-      handle.connections.headerOver(read, header !== null);
-    }
-    if (header !== null) {
-      if (collection.alive) makeConnection(handle, s, header);
-      else s.destroy();
-      return;
-    }
-    if (error !== null) reportProxyError(handle, proxy, error);
+    headerPhaseOver(handle, proxy, read, header !== null, error);
+    if (header === null) return;
+    if (collection.alive) makeConnection(handle, s, header);
+    else s.destroy();
   });
+  headerPhaseStarted(handle, read);
+}
+
+/**
+ * @internal A PROXY header read started (null: refused at once): until it is
+ * over it is a member of the collection (closing the collection destroys the
+ * connection) and counts against the handle's `maxConnections`. Both
+ * transports.
+ */
+export function headerPhaseStarted(handle: AcceptingHandle, read: ProxyHeaderRead | null): void {
   if (read === null) return;
-  collection.addMember(read);
+  handle.home.addMember(read);
   handle.connections.trackHeader(read);
+}
+
+/** @internal A PROXY header read is over: the connection `continues` to become a state, or was refused (`error`, reported) or abandoned. */
+export function headerPhaseOver(handle: AcceptingHandle, proxy: ProxySettings, read: ProxyHeaderRead | null, continues: boolean, error: ProxyProtocolError | null): void {
+  if (read !== null) {
+    handle.home.removeMember(read);
+    handle.connections.headerOver(read, continues);
+  }
+  if (error !== null) reportProxyError(handle, proxy, error);
 }
 
 function deliverProxyError(handle: AcceptingHandle, callback: (error: Error, handle: AcceptingHandle) => void, error: Error): void {

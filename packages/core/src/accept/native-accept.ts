@@ -13,7 +13,9 @@ import { systemError } from './native-listen.js';
 import { logger } from '../debug.js';
 import type { AcceptSettings } from './accept-settings.js';
 import type { AcceptingHandle } from './accepting-handle.js';
-import { deliverConnection } from './hand-over.js';
+import { deliverConnection, headerPhaseOver, headerPhaseStarted } from './hand-over.js';
+import { readNativeProxyHeader, type NativeHeaderRead } from './native-proxy.js';
+import type { ProxySettings } from '../proxy/proxy-options.js';
 import { isUnavailable, LookupFailure, planTargets, planWithoutLookup, type ListenTarget } from './listen-targets.js';
 import { retryWhileInUse } from './listen-with-retry.js';
 import { NativeListener } from './native-listener.js';
@@ -110,15 +112,42 @@ export async function openNativeListeners(driver: NativeDriver, settings: Accept
   return retryWhileInUse(() => Promise.resolve().then(() => listenOnAll(driver, planned, port, settings)), settings.initTimeout, signal, where);
 }
 
-/** @internal A native connection was accepted: it becomes a state and is handed over like a Node one. */
+/** @internal A native connection was accepted: it becomes a state and is handed over like a Node one (after its PROXY header, when the handle wants one). */
 export function acceptNativeConnection(handle: AcceptingHandle, driver: NativeDriver, id: number): void {
   const collection = handle.home;
   if (!collection.alive || handle.closed) {
     driver.loop.close(id);
     return;
   }
+  const proxy = handle.settings.proxy;
+  if (proxy !== null) {
+    readHeaderFirst(handle, driver, id, proxy);
+    return;
+  }
   const state = stateOnTransport(collection, driver.transport, id, handle.settings.state);
   handle.connections.trackState(state);
   if (log.enabled) log('%s: native connection %d handed over', handle, id);
   deliverConnection(handle, state);
+}
+
+/** As on the Node path (hand-over.ts): the header first, counted and a member of the collection meanwhile; then the state, on the same attach. */
+function readHeaderFirst(handle: AcceptingHandle, driver: NativeDriver, id: number, proxy: ProxySettings): void {
+  const collection = handle.home;
+  let read: NativeHeaderRead | null = null;
+  read = readNativeProxyHeader(driver.transport, id, proxy, (header, error, rest) => {
+    headerPhaseOver(handle, proxy, read, header !== null, error);
+    if (header === null) return;
+    if (read === null || !collection.alive) {
+      driver.transport.destroy(id);
+      return;
+    }
+    const state = stateOnTransport(collection, driver.transport, id, handle.settings.state, read);
+    state.acceptedProxyHeader = header;
+    // The bytes that came with the header are the state's first input.
+    if (rest !== null) state.received(rest);
+    handle.connections.trackState(state, true);
+    if (log.enabled) log('%s: native connection %d handed over after its PROXY header', handle, id);
+    deliverConnection(handle, state);
+  });
+  headerPhaseStarted(handle, read);
 }

@@ -1,11 +1,18 @@
 /**
- * Reading the PROXY header off a freshly accepted socket, before any state
- * exists. The peer must be trusted (checked before a byte is read); then
- * bytes are read until `parseProxyHeader` has a complete header, finds them
- * invalid, or `timeout` seconds pass. On success the socket is handed on
- * paused, with the bytes that followed the header put back (`unshift`) so
- * the first read (or the TLS handshake) sees them first. On failure the
- * socket is destroyed and only the error is handed on.
+ * Reading the PROXY header off a freshly accepted connection, before any
+ * state is handed to the program, on either transport. The peer must be
+ * trusted (checked before a byte is read); then bytes are read until
+ * `parseProxyHeader` has a complete header, finds them invalid, or `timeout`
+ * seconds pass. On success the connection is handed on with the bytes that
+ * followed the header, so the first read (or the TLS handshake) sees them
+ * first. On failure the connection is destroyed and only the error is
+ * handed on.
+ *
+ * `ProxyHeaderRead` is the read itself, whatever carries the bytes; a
+ * transport feeds it (`received`, `ended`) and supplies four steps (stop
+ * listening, hand on, destroy, name the peer). The Node transport's
+ * `net.Socket` version is here; the native transport's is
+ * accept/native-proxy.ts.
  */
 import type net from 'node:net';
 import { ProxyProtocolError, type ProxyProtocolFailure } from '../errors.js';
@@ -14,34 +21,17 @@ import { parseProxyHeader, type ProxyHeader } from './proxy-header.js';
 import type { ProxySettings } from './proxy-options.js';
 import type { CollectionMember } from '../collection/member-list.js';
 
-/**
- * Called once: with the header (the socket paused, leftover bytes put back),
- * with the error (the socket destroyed), or with neither when the read was
- * abandoned or the peer left without sending a byte (the socket destroyed).
- */
-export type ProxyHeaderDone = (socket: net.Socket, header: ProxyHeader | null, error: ProxyProtocolError | null) => void;
-
-const kRead = Symbol('commio.proxyHeaderRead');
-type SocketWithRead = net.Socket & { [kRead]?: ProxyHeaderRead | undefined };
-
-// Shared listeners that find their read through the socket: no closures per connection.
-function onData(this: net.Socket, chunk: Buffer): void {
-  (this as SocketWithRead)[kRead]?.received(chunk);
-}
-function onEnded(this: net.Socket): void {
-  (this as SocketWithRead)[kRead]?.ended();
-}
 function onTimeout(this: ProxyHeaderRead): void {
   this.timedOut();
 }
 
 /**
  * One header being read. `abandon()` (also `closeForCollection()`: it can
- * be a collection member) destroys the socket without reporting anything.
+ * be a collection member) destroys the connection without reporting
+ * anything. Whatever happens, exactly one of `handOn`, or `destroy` then
+ * `refused`, runs, once.
  */
-export class ProxyHeaderRead {
-  readonly socket: net.Socket;
-  readonly #done: ProxyHeaderDone;
+export abstract class ProxyHeaderRead implements CollectionMember {
   #bytes: Buffer | null = null;
   #timer: NodeJS.Timeout | null;
   #over = false;
@@ -50,25 +40,27 @@ export class ProxyHeaderRead {
   /** @internal Link of the collection's member list (member-list.ts). */
   nextMember: CollectionMember | null = null;
 
-  constructor(socket: net.Socket, settings: ProxySettings, done: ProxyHeaderDone) {
-    this.socket = socket;
-    this.#done = done;
-    (socket as SocketWithRead)[kRead] = this;
-    socket.on('data', onData);
-    socket.on('end', onEnded);
-    socket.on('error', onEnded);
-    socket.on('close', onEnded);
+  constructor(settings: ProxySettings) {
     this.#timer = setTimeout(onTimeout.bind(this), secondsToMs(settings.timeout));
-    // Accepted sockets arrive paused (nothing is read before someone asks).
-    socket.resume();
   }
 
-  /** True once the header was handed on or the socket destroyed. */
+  /** True once the header was handed on or the connection destroyed. */
   get over(): boolean {
     return this.#over;
   }
 
-  /** @internal */
+  /** The transport stops feeding this read (it is over). */
+  protected abstract stopListening(): void;
+  /** The header is complete: hand the connection on, with `rest` (the bytes after the header; null for none) to be read first. */
+  protected abstract handOn(header: ProxyHeader, rest: Buffer | null): void;
+  /** Destroys the connection (nothing is reported by it). */
+  protected abstract destroy(): void;
+  /** The connection was refused (`error`), or abandoned (null); it is destroyed already. */
+  protected abstract refused(error: ProxyProtocolError | null): void;
+  /** The peer, for messages (`address:port`). */
+  protected abstract peer(): string;
+
+  /** Bytes arrived. */
   received(chunk: Buffer): void {
     if (this.#over) return;
     const bytes = this.#bytes === null ? chunk : Buffer.concat([this.#bytes, chunk]);
@@ -82,13 +74,10 @@ export class ProxyHeaderRead {
       return;
     }
     this.#stop();
-    const socket = this.socket;
-    socket.pause();
-    if (result.length < bytes.length) socket.unshift(bytes.subarray(result.length));
-    this.#done(socket, result.header, null);
+    this.handOn(result.header, result.length < bytes.length ? bytes.subarray(result.length) : null);
   }
 
-  /** @internal The peer ended, reset or closed before the header was complete. */
+  /** The peer ended, reset or closed before the header was complete. */
   ended(): void {
     if (this.#over) return;
     // A bare connect-and-close (a TCP health check) is nobody's error.
@@ -106,12 +95,12 @@ export class ProxyHeaderRead {
     this.#fail('timeout', 'no complete PROXY header within the timeout');
   }
 
-  /** Destroys the socket, reporting no error. */
+  /** Destroys the connection, reporting no error. */
   abandon(): void {
     if (this.#over) return;
     this.#stop();
-    destroyQuietly(this.socket);
-    this.#done(this.socket, null, null);
+    this.destroy();
+    this.refused(null);
   }
 
   /** The collection is closing. */
@@ -120,11 +109,10 @@ export class ProxyHeaderRead {
   }
 
   #fail(reason: ProxyProtocolFailure, message: string): void {
-    const socket = this.socket;
-    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const peer = this.peer();
     this.#stop();
-    destroyQuietly(socket);
-    this.#done(socket, null, new ProxyProtocolError(`connection from ${peer} refused: ${message}`, { reason }));
+    this.destroy();
+    this.refused(new ProxyProtocolError(`connection from ${peer} refused: ${message}`, { reason }));
   }
 
   #stop(): void {
@@ -132,12 +120,72 @@ export class ProxyHeaderRead {
     this.#bytes = null;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    this.stopListening();
+  }
+}
+
+/**
+ * Called once: with the header (the socket paused, leftover bytes put back),
+ * with the error (the socket destroyed), or with neither when the read was
+ * abandoned or the peer left without sending a byte (the socket destroyed).
+ */
+export type ProxyHeaderDone = (socket: net.Socket, header: ProxyHeader | null, error: ProxyProtocolError | null) => void;
+
+const kRead = Symbol('commio.proxyHeaderRead');
+type SocketWithRead = net.Socket & { [kRead]?: SocketHeaderRead | undefined };
+
+// Shared listeners that find their read through the socket: no closures per connection.
+function onData(this: net.Socket, chunk: Buffer): void {
+  (this as SocketWithRead)[kRead]?.received(chunk);
+}
+function onEnded(this: net.Socket): void {
+  (this as SocketWithRead)[kRead]?.ended();
+}
+
+/** The header read of a `net.Socket` (the Node transport). */
+class SocketHeaderRead extends ProxyHeaderRead {
+  readonly socket: net.Socket;
+  readonly #done: ProxyHeaderDone;
+
+  constructor(socket: net.Socket, settings: ProxySettings, done: ProxyHeaderDone) {
+    super(settings);
+    this.socket = socket;
+    this.#done = done;
+    (socket as SocketWithRead)[kRead] = this;
+    socket.on('data', onData);
+    socket.on('end', onEnded);
+    socket.on('error', onEnded);
+    socket.on('close', onEnded);
+    // Accepted sockets arrive paused (nothing is read before someone asks).
+    socket.resume();
+  }
+
+  protected stopListening(): void {
     const socket = this.socket as SocketWithRead;
     socket[kRead] = undefined;
     socket.removeListener('data', onData);
     socket.removeListener('end', onEnded);
     socket.removeListener('error', onEnded);
     socket.removeListener('close', onEnded);
+  }
+
+  protected handOn(header: ProxyHeader, rest: Buffer | null): void {
+    const socket = this.socket;
+    socket.pause();
+    if (rest !== null) socket.unshift(rest);
+    this.#done(socket, header, null);
+  }
+
+  protected destroy(): void {
+    destroyQuietly(this.socket);
+  }
+
+  protected refused(error: ProxyProtocolError | null): void {
+    this.#done(this.socket, null, error);
+  }
+
+  protected peer(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
   }
 }
 
@@ -161,5 +209,5 @@ export function readProxyHeader(socket: net.Socket, settings: ProxySettings, don
     done(socket, null, new ProxyProtocolError(`connection from ${peer} refused: not a trusted proxy`, { reason: 'untrusted' }));
     return null;
   }
-  return new ProxyHeaderRead(socket, settings, done);
+  return new SocketHeaderRead(socket, settings, done);
 }

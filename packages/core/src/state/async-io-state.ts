@@ -256,9 +256,14 @@ export class AsyncIoState extends ReadSide implements StreamSink, PassFlushable,
 
   /** @internal Makes `handle` of `transport` the state's stream and starts listening to it (paused). */
   attachTransport(handle: unknown, transport: StreamTransport = nodeStreamTransport): void {
+    this.takeAttachedTransport(handle, transport);
+    transport.attach(handle, this);
+  }
+
+  /** @internal Makes `handle` of `transport` the state's stream, its reports already coming to this state (through a forwarding sink). */
+  takeAttachedTransport(handle: unknown, transport: StreamTransport): void {
     this.transport = transport;
     this.handle = handle;
-    transport.attach(handle, this);
     const rare = this.rare;
     if (rare !== null) rare.address = rare.peerAddress = null;
   }

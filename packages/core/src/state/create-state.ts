@@ -6,7 +6,7 @@ import { checkCollection, type WaitStateCollection } from '../collection/wait-st
 import { checkInteger, checkKeyword, checkOptions, invalid, keys, checkBoolean } from '../options/validate.js';
 import { resolveStateSettings, STATE_OPTION_KEYS, type StateOptions } from '../options/state-options.js';
 import { AsyncIoState, type StateSettings } from './async-io-state.js';
-import type { StreamTransport } from '../transports/stream-transport.js';
+import type { StreamSink, StreamTransport } from '../transports/stream-transport.js';
 
 const log = logger('state');
 
@@ -119,10 +119,25 @@ export function createStateOnTransport<H>(collection: WaitStateCollection, trans
   return stateOnTransport(c, transport, handle, settings);
 }
 
-/** @internal `createStateOnTransport` with settings already checked (accept and connect on the native transport). */
-export function stateOnTransport<H>(collection: WaitStateCollection, transport: StreamTransport<H>, handle: H, settings: StateSettings): AsyncIoState {
+/**
+ * @internal `createStateOnTransport` with settings already checked (accept
+ * and connect on the native transport). `attachedTo`: `handle` is attached
+ * already, to a sink that forwards to the new state from now on (a PROXY
+ * header read): the state takes it over without a second attach.
+ */
+export function stateOnTransport<H>(
+  collection: WaitStateCollection,
+  transport: StreamTransport<H>,
+  handle: H,
+  settings: StateSettings,
+  attachedTo: { forwardTo(sink: StreamSink): void } | null = null,
+): AsyncIoState {
   const state = new AsyncIoState(collection, handle, settings);
-  state.attachTransport(handle, transport);
+  if (attachedTo === null) state.attachTransport(handle, transport);
+  else {
+    state.takeAttachedTransport(handle, transport);
+    attachedTo.forwardTo(state);
+  }
   if (log.enabled) log('%s: made on a %s transport', state, transport.kind);
   return state;
 }
