@@ -20,6 +20,7 @@ import {
   closeAsyncIoState,
   createAsyncIoStateAndConnectedTcpSocket,
   nativeTransportStatus,
+  acceptingHandleStats,
   type AsyncIoState,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
@@ -168,8 +169,8 @@ test('transport is checked: other values are ERR_COMMIO_INVALID_ARGUMENT, native
   const sslCtx = true;
   t.throws(() => createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', 1, cb, { transport: 'native', sslCtx }), { code: 'ERR_COMMIO_UNSUPPORTED' });
   await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, cb, { transport: 'native', sslCtx }), { code: 'ERR_COMMIO_UNSUPPORTED' });
-  // proxyProtocol is no longer refused on native (proxy-protocol.test.ts runs on both transports).
-  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, cb, { transport: 'native', reuseport: true }), { code: 'ERR_COMMIO_UNSUPPORTED' });
+  // proxyProtocol and reuseport are not refused on native (proxy-protocol.test.ts, the reuseport test below).
+  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, cb, { transport: 'native', initFunction: () => {} }), { code: 'ERR_COMMIO_UNSUPPORTED' });
   await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, cb, { transport: 'native', createState: false }), { code: 'ERR_COMMIO_UNSUPPORTED' });
   // A host name is looked up (connect.test.ts connects to localhost on both transports).
 });
@@ -184,4 +185,40 @@ test('without the addon, transport native runs on the Node transport and nativeT
   t.regex(result.status.reason ?? '', /nonexistent/);
   t.is(result.echoed, 'still served');
   t.true(result.onNodeServer);
+});
+
+nativeOnly('reuseport on the native transport (any Node.js): two handles share one port and both are served; without it the second bind fails', async (t) => {
+  const c = withCollection(t);
+  const first = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, echo, { transport: 'native', reuseport: true, address: '127.0.0.1', queueOutput: true });
+  t.teardown(() => closeAcceptingHandle(first));
+  const port = first.localPort;
+  const second = await acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, { transport: 'native', reuseport: true, address: '127.0.0.1', queueOutput: true });
+  t.teardown(() => closeAcceptingHandle(second));
+  t.is(second.localPort, port);
+  // The kernel spreads connections over both sockets: each handle ends up serving some.
+  for (let i = 0; i < 200 && (acceptingHandleStats(first).accepted === 0 || acceptingHandleStats(second).accepted === 0); i++) {
+    const client = await rawClient(t, port);
+    t.is(await roundTrip(client, `hello ${i}`), `hello ${i}`);
+    client.destroy();
+  }
+  t.true(acceptingHandleStats(first).accepted > 0 && acceptingHandleStats(second).accepted > 0, 'both sockets accepted connections');
+  await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, port, echo, { transport: 'native', address: '127.0.0.1', initTimeout: 0 }), {
+    code: 'ERR_COMMIO_BIND_TIMEOUT',
+  });
+});
+
+test.serial('in a cluster worker, port 0 on the native transport is refused before anything opens (each worker would get its own port)', async (t) => {
+  const c = withCollection(t);
+  const cb = (): void => t.fail('no callback');
+  // What cluster sets in a worker's environment (and what commio looks at, beside cluster.isWorker).
+  process.env['NODE_UNIQUE_ID'] = '1';
+  try {
+    const error = await t.throwsAsync(acceptTcpConnectionsCreatingAsyncIoStates(c, 0, cb, { transport: 'native', address: '127.0.0.1' }));
+    const native = nativeTransportStatus().available;
+    // Without the addon the Node transport is used, where cluster shares port 0 as usual (not tried here: no primary).
+    if (native) t.like(error, { code: 'ERR_COMMIO_UNSUPPORTED' });
+    else t.pass();
+  } finally {
+    delete process.env['NODE_UNIQUE_ID'];
+  }
 });

@@ -9,7 +9,8 @@
  */
 import net from 'node:net';
 import test, { type ExecutionContext } from 'ava';
-import { startWorkerProcesses } from '@commio/core';
+import { acceptTcpConnectionsCreatingAsyncIoStates, closeAcceptingHandle, closeAsyncIoState, nativeTransportStatus, startWorkerProcesses, type AsyncIoState } from '@commio/core';
+import { withCollection } from './helpers/fixtures.js';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { NODE_ARGS, spawnLineChild, type LineChild } from './helpers/child-lines.js';
 
@@ -126,6 +127,33 @@ test.serial('two workers serve one port: connections are answered by two differe
   t.deepEqual([...seen].sort(), [...pids].sort());
   await stopGroup(t, primary, exited);
 });
+
+(nativeTransportStatus().available ? test.serial : test.serial.skip)(
+  'on the native transport each worker listens on its own socket (SO_REUSEPORT): two pids answer on one port; stop drains them with status 0',
+  async (t) => {
+    // A free port, held by a reuseport socket of this process until both workers listen on it too.
+    const c = withCollection(t);
+    const reserve = await acceptTcpConnectionsCreatingAsyncIoStates(c, 0, (_h, s) => closeAsyncIoState(s as AsyncIoState), {
+      transport: 'native',
+      reuseport: true,
+      address: '127.0.0.1',
+    });
+    const port = reserve.localPort;
+    const primary = spawnLineChild(t, process.execPath, [...NODE_ARGS, 'test/fixtures/worker-primary.ts'], {
+      env: { WORKERS: '2', DEBUG: '', PORT: String(port), TRANSPORT: 'native' },
+    });
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => primary.process.once('exit', (code, signal) => resolve({ code, signal })));
+    t.teardown(async () => {
+      await exited;
+    });
+    const [a, b] = await Promise.all([nextListening(primary), nextListening(primary)]);
+    closeAcceptingHandle(reserve);
+    t.deepEqual([a.port, b.port], [port, port], 'both workers listen on the port asked for');
+    const seen = await pidsAnswering(t, port, [a.pid, b.pid]);
+    t.deepEqual([...seen].sort(), [a.pid, b.pid].sort());
+    await stopGroup(t, primary, exited);
+  },
+);
 
 test.serial('kill -9 of a worker mid-traffic: the other keeps serving, the dead one comes back, no connection to the survivor is lost', async (t) => {
   const { primary, port, pids, exited } = await startGroup(t);

@@ -39,6 +39,8 @@ export const NativeFlag = {
   unref: 8,
   /** An IPv6 listener accepts IPv6 only. */
   ipv6Only: 16,
+  /** SO_REUSEPORT on a listener (set before bind). */
+  reusePort: 32,
 } as const;
 
 /**

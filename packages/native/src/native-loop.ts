@@ -48,6 +48,8 @@ export interface NativeSocketOptions {
   readonly ipv6Only?: boolean;
   /** Listen backlog (default 511). */
   readonly backlog?: number;
+  /** SO_REUSEPORT on a listener: sockets of several processes (or of one) share the port, the kernel spreads the connections. */
+  readonly reusePort?: boolean;
 }
 
 function flagsOf(options: NativeSocketOptions): number {
@@ -56,7 +58,8 @@ function flagsOf(options: NativeSocketOptions): number {
     (options.keepAlive === true ? NativeFlag.keepAlive : 0) |
     (options.startReading === false ? 0 : NativeFlag.startReading) |
     (options.ref === false ? NativeFlag.unref : 0) |
-    (options.ipv6Only === true ? NativeFlag.ipv6Only : 0)
+    (options.ipv6Only === true ? NativeFlag.ipv6Only : 0) |
+    (options.reusePort === true ? NativeFlag.reusePort : 0)
   );
 }
 

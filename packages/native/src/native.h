@@ -39,6 +39,7 @@ enum {
     OPT_START_READING = 4, /* accepted/connected sockets read from the start */
     OPT_UNREF = 8,         /* the socket does not keep Node alive */
     OPT_IPV6_ONLY = 16,
+    OPT_REUSEPORT = 32,    /* SO_REUSEPORT on a listener: several sockets (processes) share the port */
 };
 
 enum obj_kind { KIND_CONN = 1, KIND_LISTENER = 2 };

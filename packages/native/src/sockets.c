@@ -93,6 +93,11 @@ int sock_listen(struct engine *e, const char *host, int port, int backlog, int f
         return -errno;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if ((flags & OPT_REUSEPORT) && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
     if (ss.ss_family == AF_INET6) {
         int v6only = !!(flags & OPT_IPV6_ONLY);
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);

@@ -61,7 +61,14 @@ export interface AcceptOptions extends AcceptTlsOptions {
   keepalive?: boolean;
   /** IP versions to listen on. @default 'any' */
   ipv6?: Ipv6Choice;
-  /** SO_REUSEPORT (needs Node.js >= 22.12; rejected with ERR_COMMIO_UNSUPPORTED before). @default false */
+  /**
+   * SO_REUSEPORT: several listening sockets (of this process or of others)
+   * share the port and the kernel spreads the connections over them. On the
+   * Node transport it needs Node.js >= 22.12 (rejected with
+   * ERR_COMMIO_UNSUPPORTED before); the native transport sets it itself, on
+   * any Node.js, and always in a cluster worker (see `transport`).
+   * @default false
+   */
   reuseport?: boolean;
   /** Make a state per connection (true) or hand over the paused raw socket, which the caller then owns (false). @default true */
   createState?: boolean;
@@ -110,9 +117,12 @@ export interface AcceptOptions extends AcceptTlsOptions {
   /**
    * What moves the bytes of accepted connections: `'node'` (`net.Socket`s)
    * or `'native'` (the optional `@commio/native` addon; plain TCP on a port
-   * or `{ fd }` only, with or without `proxyProtocol`: with `sslCtx`, `createState: false`,
-   * `initFunction`, `reuseport` or an adopted `net.Server` it throws
-   * `ERR_COMMIO_UNSUPPORTED`). When the addon is unavailable the Node
+   * or `{ fd }` only, with or without `proxyProtocol` and `reuseport`: with
+   * `sslCtx`, `createState: false`, `initFunction` or an adopted
+   * `net.Server` it throws `ERR_COMMIO_UNSUPPORTED`). In a cluster worker
+   * (`startWorkerProcesses`) a native listener is the worker's own socket
+   * with SO_REUSEPORT (cluster's shared socket is Node's), so a port must be
+   * given: port 0 is refused there. When the addon is unavailable the Node
    * transport is used (see `nativeTransportStatus`).
    * @default 'node'
    */
@@ -241,7 +251,8 @@ export function resolveAcceptSettings(service: unknown, o: CheckedOptions): Acce
   };
   if (source.kind !== 'port') checkAdoptionOptions(source, o);
   if (settings.transport === 'native') checkNativeOptions(settings);
-  if (reuseport && !reusePortSupported()) {
+  // The native transport sets SO_REUSEPORT itself (accept-tcp-connections.ts checks again if it falls back to Node's).
+  if (reuseport && settings.transport !== 'native' && !reusePortSupported()) {
     throw new UnsupportedError(`reuseport needs Node.js >= 22.12 (this is ${process.versions.node})`);
   }
   return settings;
@@ -254,7 +265,6 @@ function checkNativeOptions(settings: AcceptSettings<AcceptingHandle>): void {
   };
   if (!settings.createState) refuse('createState: false (it hands over a net.Socket)');
   if (settings.initFunction !== null) refuse('initFunction (there is no net.Server)');
-  if (settings.reuseport) refuse('reuseport');
   if (settings.source.kind === 'server') refuse('adopting a net.Server (give its port or { fd })');
 }
 

@@ -16,16 +16,17 @@ import { BindFailedError, toError, UnsupportedError } from '../errors.js';
 import { bindAcceptTls, prepareAcceptTls } from './accept-tls.js';
 import { checkCollection, type WaitStateCollection } from '../collection/wait-state-collection.js';
 import { checkFunction, checkOptions } from '../options/validate.js';
-import { ACCEPT_KEYS, resolveAcceptSettings, type AcceptOptions, type AcceptSettings } from './accept-options.js';
+import { ACCEPT_KEYS, resolveAcceptSettings, reusePortSupported, type AcceptOptions, type AcceptSettings } from './accept-options.js';
 import { AcceptingHandle, type ConnectionFunction } from './accepting-handle.js';
 import { acceptConnection } from './hand-over.js';
 import { adoptDescriptor, adoptServer, bindServers, type BoundServer, type ServerConfig } from './bind-servers.js';
 import { Listener } from './listener.js';
 import { LookupFailure, planTargets, planWithoutLookup, type ListenTarget } from './listen-targets.js';
 import { retryWhileInUse } from './listen-with-retry.js';
-import { serverHandle, startAccepting } from './native-listen.js';
+import { inClusterWorker, serverHandle, startAccepting } from './native-listen.js';
 import { noteAcceptingHandle } from '../workers/worker-side.js';
 import { nativeDriver } from '../transports/native-driver.js';
+import { nativeTransportStatus } from '../transports/native-status.js';
 import { acceptNativeConnection, openNativeListeners } from './native-accept.js';
 import type { AcceptListener } from './accept-listener.js';
 
@@ -132,17 +133,19 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
     throw new UnsupportedError('maxConnections needs a socket commio can pause: Node.js cannot pause a net.Server it bound itself (give the port, or { fd }, instead)');
   }
 
+  // `transport: 'native'` without the addon: the Node path (nativeTransportStatus() says why).
+  const driver = settings.transport === 'native' ? nativeDriver() : null;
+  const reusePort = checkReusePort(settings, driver !== null);
+
   const handle = new AcceptingHandle(c, settings, fn, acceptConnection);
   bindAcceptTls(handle, acceptTls);
   c.addMember(handle);
   const signal = handle.setupSignal;
   const unforward = forwardAbort(handle, settings.signal);
-  // `transport: 'native'` without the addon: the Node path (nativeTransportStatus() says why).
-  const driver = settings.transport === 'native' ? nativeDriver() : null;
   try {
     let listeners: AcceptListener[];
     if (driver !== null) {
-      const opened = await openNativeListeners(driver, settings, signal);
+      const opened = await openNativeListeners(driver, settings, reusePort, signal);
       for (const listener of opened) listener.handOverTo((id) => acceptNativeConnection(handle, driver, id), handle);
       listeners = opened;
     } else {
@@ -168,6 +171,28 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
   // In a worker of startWorkerProcesses: drained when the primary stops the group.
   noteAcceptingHandle(handle);
   return handle;
+}
+
+/**
+ * Whether the listening sockets get SO_REUSEPORT: as asked, and always for a
+ * native listener in a cluster worker (each worker listens on its own socket:
+ * cluster shares only Node's). Throws ERR_COMMIO_UNSUPPORTED, before anything
+ * is opened, for what cannot be done: reuseport on a Node transport (the
+ * native one unavailable) of a Node.js without it, port 0 for a native
+ * listener in a worker (each worker would get a port of its own).
+ */
+function checkReusePort(settings: AcceptSettings<AcceptingHandle>, native: boolean): boolean {
+  if (!native) {
+    if (settings.reuseport && !reusePortSupported()) {
+      throw new UnsupportedError(`reuseport needs Node.js >= 22.12 (this is ${process.versions.node}) or the native transport, which is unavailable: ${nativeTransportStatus().reason ?? 'unknown'}`);
+    }
+    return settings.reuseport;
+  }
+  if (!inClusterWorker()) return settings.reuseport;
+  if (settings.source.kind === 'port' && settings.source.port === 0) {
+    throw new UnsupportedError('port 0 on the native transport in a worker process: each worker listens on its own socket (SO_REUSEPORT) and would get a port of its own; give a port');
+  }
+  return true;
 }
 
 /** True when a `net.Server` given to adopt can be paused (it was opened on a descriptor, not bound by Node). */

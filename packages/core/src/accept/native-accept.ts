@@ -25,8 +25,8 @@ import type { NativeDriver } from '../transports/native-driver.js';
 
 const log = logger('accept');
 
-function listenOn(driver: NativeDriver, target: ListenTarget, port: number, settings: AcceptSettings<AcceptingHandle>): NativeListener {
-  const options = { nodelay: settings.nodelay, keepalive: settings.keepalive, backlog: settings.backlog, ipv6Only: target.ipv6Only };
+function listenOn(driver: NativeDriver, target: ListenTarget, port: number, settings: AcceptSettings<AcceptingHandle>, reusePort: boolean): NativeListener {
+  const options = { nodelay: settings.nodelay, keepalive: settings.keepalive, backlog: settings.backlog, ipv6Only: target.ipv6Only, reusePort };
   try {
     return new NativeListener(driver, target.host, port, -1, options);
   } catch (error) {
@@ -36,7 +36,7 @@ function listenOn(driver: NativeDriver, target: ListenTarget, port: number, sett
 }
 
 /** One attempt over every target on one port (with 0: the first socket's); closes what it opened when one fails. */
-function listenOnAll(driver: NativeDriver, targets: readonly ListenTarget[], port: number, settings: AcceptSettings<AcceptingHandle>): NativeListener[] {
+function listenOnAll(driver: NativeDriver, targets: readonly ListenTarget[], port: number, settings: AcceptSettings<AcceptingHandle>, reusePort: boolean): NativeListener[] {
   const opened: NativeListener[] = [];
   const groupsBound = new Set<number>();
   const skipped = new Map<number, unknown>();
@@ -44,7 +44,7 @@ function listenOnAll(driver: NativeDriver, targets: readonly ListenTarget[], por
   try {
     for (const target of targets) {
       try {
-        const listener = listenOn(driver, target, chosenPort, settings);
+        const listener = listenOn(driver, target, chosenPort, settings, reusePort);
         opened.push(listener);
         groupsBound.add(target.group);
         if (chosenPort === 0) chosenPort = listener.port;
@@ -85,11 +85,11 @@ function checkAdoptable(fd: number): void {
   if (activeHandles()?.some((handle) => descriptorOf(handle) === fd) === true) throw systemError(-constants.errno.EEXIST, 'listen', where, null);
 }
 
-/** @internal Opens the native listening sockets the settings ask for (with the Node path's bind retries); leaves nothing open on failure. */
-export async function openNativeListeners(driver: NativeDriver, settings: AcceptSettings<AcceptingHandle>, signal: AbortSignal): Promise<NativeListener[]> {
+/** @internal Opens the native listening sockets the settings ask for (with the Node path's bind retries; `reusePort`: SO_REUSEPORT on each); leaves nothing open on failure. */
+export async function openNativeListeners(driver: NativeDriver, settings: AcceptSettings<AcceptingHandle>, reusePort: boolean, signal: AbortSignal): Promise<NativeListener[]> {
   const source = settings.source;
   if (source.kind === 'fd') {
-    const options = { nodelay: settings.nodelay, keepalive: settings.keepalive, backlog: settings.backlog, ipv6Only: false };
+    const options = { nodelay: settings.nodelay, keepalive: settings.keepalive, backlog: settings.backlog, ipv6Only: false, reusePort: false };
     return retryWhileInUse(
       () => {
         checkAdoptable(source.fd);
@@ -109,7 +109,7 @@ export async function openNativeListeners(driver: NativeDriver, settings: Accept
   }
   const planned = targets;
   const where = `port ${port} on ${planned.map((t) => t.host).join(', ')} (native)`;
-  return retryWhileInUse(() => Promise.resolve().then(() => listenOnAll(driver, planned, port, settings)), settings.initTimeout, signal, where);
+  return retryWhileInUse(() => Promise.resolve().then(() => listenOnAll(driver, planned, port, settings, reusePort)), settings.initTimeout, signal, where);
 }
 
 /** @internal A native connection was accepted: it becomes a state and is handed over like a Node one (after its PROXY header, when the handle wants one). */

@@ -37,8 +37,13 @@ export const DEFAULT_BACKLOG = 511;
  * sockets through the primary: commio then uses the public `listen`).
  */
 export function nativeBindAvailable(): boolean {
+  return createServerHandle !== null && !inClusterWorker();
+}
+
+/** True in a cluster worker (where Node's listening sockets are shared through the primary). */
+export function inClusterWorker(): boolean {
   // Node deletes NODE_UNIQUE_ID from a worker's environment while it starts: ask cluster too.
-  return createServerHandle !== null && process.env['NODE_UNIQUE_ID'] === undefined && !cluster.isWorker;
+  return process.env['NODE_UNIQUE_ID'] !== undefined || cluster.isWorker;
 }
 
 /** The OS error of a failed call, as Node reports it (`code`, `errno`, `syscall`, `address`, `port`). */

@@ -48,9 +48,9 @@ export class NativeListener implements AcceptListener, DescriptorWatcher {
   #early: number[] = [];
 
   /** Listens on `host:port` (an IP literal), or adopts the listening descriptor `fd` when `host` is null. Throws the OS error when it cannot. */
-  constructor(driver: NativeDriver, host: string | null, port: number, fd: number, options: { nodelay: boolean; keepalive: boolean; backlog: number | undefined; ipv6Only: boolean }) {
+  constructor(driver: NativeDriver, host: string | null, port: number, fd: number, options: { nodelay: boolean; keepalive: boolean; backlog: number | undefined; ipv6Only: boolean; reusePort: boolean }) {
     this.#driver = driver;
-    const nativeOptions = { noDelay: options.nodelay, keepAlive: options.keepalive, backlog: options.backlog ?? 0, ipv6Only: options.ipv6Only };
+    const nativeOptions = { noDelay: options.nodelay, keepAlive: options.keepalive, backlog: options.backlog ?? 0, ipv6Only: options.ipv6Only, reusePort: options.reusePort };
     const sink = { onAccept: (id: number) => this.#onAccept(id), onAcceptError: (error: NodeJS.ErrnoException) => this.#onAcceptError(error) };
     try {
       this.#id = host === null ? driver.loop.adoptListener(fd, nativeOptions, sink) : driver.loop.listen(host, port, nativeOptions, sink);
