@@ -99,6 +99,7 @@ export abstract class StateShell extends InputBuffer implements CollectionMember
   get closeObserver(): CloseObserver | null {
     return this.#context.closeObserver;
   }
+  /** @internal Sets the observer (the state then points to the context shared by the states with that observer). */
   set closeObserver(value: CloseObserver | null) {
     this.#context = withObserver(this.#context, value);
   }
