@@ -70,7 +70,7 @@ function whereBound(server: net.Server, fallback: string): string {
 }
 
 /** Public `listen`, for when the native factory cannot be used: resolves once listening, rejects with the OS error. */
-function listenPublic(config: ServerConfig, options: net.ListenOptions & { reusePort?: boolean }, where: string): Promise<BoundServer> {
+function listenPublic(config: ServerConfig, options: net.ListenOptions, where: string): Promise<BoundServer> {
   const server = newServer(config);
   return new Promise<BoundServer>((resolve, reject) => {
     const onError = (error: Error): void => {
@@ -98,7 +98,7 @@ async function bindOne(target: ListenTarget, port: number, config: ServerConfig)
     });
     return serve(handle, config, where, inherited);
   }
-  const options: net.ListenOptions & { reusePort?: boolean } = { host: target.host, port, ipv6Only: target.ipv6Only };
+  const options: net.ListenOptions = { host: target.host, port, ipv6Only: target.ipv6Only };
   if (config.backlog !== undefined) options.backlog = config.backlog;
   if (config.reuseport) options.reusePort = true;
   return listenPublic(config, options, where);
