@@ -7,10 +7,10 @@
  * on, and the bytes that followed the header become the state's first
  * input.
  */
-import { ProxyProtocolError } from '../errors.js';
+import type { ProxyProtocolError } from '../errors.js';
 import type { ProxyHeader } from '../proxy/proxy-header.js';
 import type { ProxySettings } from '../proxy/proxy-options.js';
-import { ProxyHeaderRead } from '../proxy/proxy-reader.js';
+import { ProxyHeaderRead, untrustedPeer } from '../proxy/proxy-reader.js';
 import type { StreamSink, StreamTransport } from '../transports/stream-transport.js';
 
 /**
@@ -23,7 +23,7 @@ export type NativeHeaderDone = (header: ProxyHeader | null, error: ProxyProtocol
 /** The header read of one native connection; afterwards, the sink that passes its reports to its state. */
 export class NativeHeaderRead extends ProxyHeaderRead implements StreamSink {
   readonly #transport: StreamTransport<number>;
-  readonly id: number;
+  readonly #id: number;
   readonly #done: NativeHeaderDone;
   /** The state made after the header: every report goes to it. */
   #state: StreamSink | null = null;
@@ -31,7 +31,7 @@ export class NativeHeaderRead extends ProxyHeaderRead implements StreamSink {
   constructor(transport: StreamTransport<number>, id: number, settings: ProxySettings, done: NativeHeaderDone) {
     super(settings);
     this.#transport = transport;
-    this.id = id;
+    this.#id = id;
     this.#done = done;
     transport.attach(id, this);
     transport.setReading(id, true);
@@ -72,7 +72,7 @@ export class NativeHeaderRead extends ProxyHeaderRead implements StreamSink {
 
   protected stopListening(): void {
     // The state turns reading on when a read wants bytes.
-    if (this.#transport.isOpen(this.id)) this.#transport.setReading(this.id, false);
+    if (this.#transport.isOpen(this.#id)) this.#transport.setReading(this.#id, false);
   }
 
   protected handOn(header: ProxyHeader, rest: Buffer | null): void {
@@ -80,7 +80,7 @@ export class NativeHeaderRead extends ProxyHeaderRead implements StreamSink {
   }
 
   protected destroy(): void {
-    this.#transport.destroy(this.id);
+    this.#transport.destroy(this.#id);
   }
 
   protected refused(error: ProxyProtocolError | null): void {
@@ -88,7 +88,7 @@ export class NativeHeaderRead extends ProxyHeaderRead implements StreamSink {
   }
 
   protected peer(): string {
-    const address = this.#transport.peerAddress(this.id);
+    const address = this.#transport.peerAddress(this.#id);
     return address === null ? '?:?' : `${address.address}:${address.port}`;
   }
 }
@@ -99,10 +99,10 @@ export class NativeHeaderRead extends ProxyHeaderRead implements StreamSink {
  * at once and `done` gets the error (before this returns).
  */
 export function readNativeProxyHeader(transport: StreamTransport<number>, id: number, settings: ProxySettings, done: NativeHeaderDone): NativeHeaderRead | null {
-  const peer = transport.peerAddress(id)?.address;
-  if (!settings.trusted.has(peer)) {
+  const untrusted = untrustedPeer(settings, transport.peerAddress(id)?.address);
+  if (untrusted !== null) {
     transport.destroy(id);
-    done(null, new ProxyProtocolError(`connection from ${peer ?? 'an unknown address'} refused: not a trusted proxy`, { reason: 'untrusted' }), null);
+    done(null, untrusted, null);
     return null;
   }
   return new NativeHeaderRead(transport, id, settings, done);

@@ -203,11 +203,20 @@ function destroyQuietly(socket: net.Socket): void {
  * gets the error (before this returns).
  */
 export function readProxyHeader(socket: net.Socket, settings: ProxySettings, done: ProxyHeaderDone): ProxyHeaderRead | null {
-  if (!settings.trusted.has(socket.remoteAddress)) {
-    const peer = socket.remoteAddress ?? 'an unknown address';
+  const untrusted = untrustedPeer(settings, socket.remoteAddress);
+  if (untrusted !== null) {
     destroyQuietly(socket);
-    done(socket, null, new ProxyProtocolError(`connection from ${peer} refused: not a trusted proxy`, { reason: 'untrusted' }));
+    done(socket, null, untrusted);
     return null;
   }
   return new SocketHeaderRead(socket, settings, done);
+}
+
+/**
+ * The refusal of a peer `settings.trusted` does not allow (checked before a
+ * byte is read, on either transport), or null when the peer is trusted.
+ */
+export function untrustedPeer(settings: ProxySettings, address: string | undefined): ProxyProtocolError | null {
+  if (settings.trusted.has(address)) return null;
+  return new ProxyProtocolError(`connection from ${address ?? 'an unknown address'} refused: not a trusted proxy`, { reason: 'untrusted' });
 }
