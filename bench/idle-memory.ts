@@ -11,6 +11,9 @@
  *   lib/memory-server.ts) holds N connections from a client process; RSS and
  *   heap are read after forced GC before and after, and again after one
  *   64-byte echo on every connection. Reps are interleaved across kinds.
+ *   V8's young generation is reported on its own (MB held, and RSS per
+ *   connection less its growth): it grows in steps while connections open
+ *   and stays grown, and is the most of the spread between reps.
  * - scale: N connections held at once, each served one echo (checked by the
  *   client), spread over as many server and client processes as the
  *   descriptor limit needs (RLIMIT_NOFILE is per process).
@@ -215,7 +218,9 @@ async function run(phase: RunResult['phase'], kind: ServerKind, conns: number, p
   }
 }
 
-type MemoryKey = 'rss' | 'heapUsed' | 'heapTotal' | 'external';
+type MemoryKey = 'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'youngGen';
+/** RSS per connection less what V8's young generation grew by (see MemoryReport.youngGen). */
+const rssLessYoung = (r: RunResult): number => perConn(r, r.held, 'rss') - perConn(r, r.held, 'youngGen');
 const sum = (reports: MemoryReport[], key: MemoryKey): number => reports.reduce((total, r) => total + r[key], 0);
 const perConn = (r: RunResult, after: MemoryReport[], key: MemoryKey): number => (sum(after, key) - sum(r.base, key)) / Math.max(1, r.opened);
 const median = (values: number[]): number => {
@@ -227,9 +232,14 @@ const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maxim
 
 function printIdle(results: RunResult[], settings: Settings): void {
   console.log(`\n### ${fmt(settings.idle)} idle connections, one server process (median of ${settings.reps} interleaved reps)\n`);
-  console.log('| server | RSS/conn (B) | x net | JS heap used/conn (B) | JS heap committed/conn (B) | RSS/conn after 1 echo (B) | RSS held (MB) | open (s) | errors |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  const netRss = median(results.filter((r) => r.kind === 'net').map((r) => perConn(r, r.held, 'rss')));
+  console.log(
+    '| server | RSS/conn (B) | x net | JS heap used/conn (B) | JS heap committed/conn (B) | young generation held (MB) | RSS/conn less its growth (B) | x net | RSS/conn after 1 echo (B) | RSS held (MB) | open (s) | errors |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const netRuns = results.filter((r) => r.kind === 'net');
+  const netRss = median(netRuns.map((r) => perConn(r, r.held, 'rss')));
+  const netLessYoung = median(netRuns.map(rssLessYoung));
+  const ratioTo = (value: number, base: number): string => (Number.isFinite(base) && base > 0 ? fmt(value / base, 2) : '');
   for (const kind of settings.kinds) {
     const runs = results.filter((r) => r.kind === kind);
     if (runs.length === 0) continue;
@@ -237,11 +247,14 @@ function printIdle(results: RunResult[], settings: Settings): void {
     const heap = median(runs.map((r) => perConn(r, r.held, 'heapUsed')));
     const committed = median(runs.map((r) => perConn(r, r.held, 'heapTotal')));
     const echo = median(runs.map((r) => perConn(r, r.afterEcho, 'rss')));
+    const young = median(runs.map((r) => sum(r.held, 'youngGen') / MB));
+    const lessYoung = median(runs.map(rssLessYoung));
     const held = median(runs.map((r) => sum(r.held, 'rss') / MB));
     const open = median(runs.map((r) => r.openSeconds));
     const errors = runs.reduce((n, r) => n + r.openFailed + r.echoBad + (r.opened - r.echoed), 0);
-    const ratio = Number.isFinite(netRss) && netRss > 0 ? fmt(rss / netRss, 2) : '';
-    console.log(`| ${kind} | ${fmt(rss)} | ${ratio} | ${fmt(heap)} | ${fmt(committed)} | ${fmt(echo)} | ${fmt(held, 1)} | ${fmt(open, 2)} | ${errors} |`);
+    console.log(
+      `| ${kind} | ${fmt(rss)} | ${ratioTo(rss, netRss)} | ${fmt(heap)} | ${fmt(committed)} | ${fmt(young, 1)} | ${fmt(lessYoung)} | ${ratioTo(lessYoung, netLessYoung)} | ${fmt(echo)} | ${fmt(held, 1)} | ${fmt(open, 2)} | ${errors} |`,
+    );
   }
 }
 
@@ -280,7 +293,7 @@ async function main(settings: Settings): Promise<void> {
     results.push(r);
     if (settings.out !== null) appendFileSync(settings.out, JSON.stringify(r) + '\n');
     const errs = r.openFailed + r.echoBad + (r.opened - r.echoed);
-    process.stderr.write(`  ${r.phase} ${r.kind} ${r.opened}/${r.conns}: RSS/conn ${fmt(perConn(r, r.held, 'rss'))} B, heap/conn ${fmt(perConn(r, r.held, 'heapUsed'))} B, errors ${errs}\n`);
+    process.stderr.write(`  ${r.phase} ${r.kind} ${r.opened}/${r.conns}: RSS/conn ${fmt(perConn(r, r.held, 'rss'))} B (young generation ${fmt(sum(r.held, 'youngGen') / MB, 1)} MB), heap/conn ${fmt(perConn(r, r.held, 'heapUsed'))} B, errors ${errs}\n`);
   };
   if (settings.idle > 0) {
     if (settings.idle > settings.perProcess) fail(`--idle ${settings.idle} exceeds the connections one process can hold here (${settings.perProcess})`);
