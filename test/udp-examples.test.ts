@@ -2,7 +2,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { runExample, type Example } from './helpers/example-process.js';
-import { freeUdpPort, udpPeer } from './helpers/udp-peers.js';
+import { refusingUdpPort, udpPeer } from './helpers/udp-peers.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -33,7 +33,7 @@ test('udp-client gets every message back from udp-echo-server', async (t) => {
 });
 
 test('udp-client reports ECONNREFUSED when nothing listens, and exits 1', async (t) => {
-  const port = await freeUdpPort();
+  const port = await refusingUdpPort(t);
   const client = runExample(t, 'udp-client.ts', [String(port), 'anyone', '--timeout', '5']);
   t.is((await client.exited).code, 1);
   t.regex(client.stderr(), /ECONNREFUSED/);

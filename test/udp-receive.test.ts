@@ -6,10 +6,11 @@ import {
   asyncIoStateWaitForInput,
   closeAsyncIoState,
   createAsyncIoState,
+  type AsyncIoState,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { deferred, withCollection } from './helpers/fixtures.js';
-import { connectedUdpState, receive, send, sendTo, udpPeer, udpState, until } from './helpers/udp-peers.js';
+import { connectedUdpState, receive, refusingUdpPort, send, sendTo, udpPeer, udpState, until } from './helpers/udp-peers.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -135,14 +136,12 @@ test('past maxBufferedInput bytes the oldest queued datagrams are dropped too', 
 
 test('ICMP port unreachable on a connected socket reaches errorCallback with ECONNREFUSED, and is not sticky', async (t) => {
   const c = withCollection(t);
-  const gone = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => gone.bind(0, '127.0.0.1', resolve));
-  const port = gone.address().port;
-  await new Promise<void>((resolve) => gone.close(resolve));
+  const port = await refusingUdpPort(t);
   const state = await connectedUdpState(t, c, '127.0.0.1', port);
   const sent = await send(state, 'anyone?');
   t.is(sent.status, null);
-  const failed = await receive(state, 64, { needsAddress: true });
+  // Bounded, so that an answer that never comes fails the test at once instead of hanging it.
+  const failed = await receive(state, 64, { needsAddress: true, timeout: 5 });
   t.is(failed.via, 'errorCallback');
   t.is(failed.count, 0);
   t.is(failed.address, undefined);
@@ -155,13 +154,11 @@ test('ICMP port unreachable on a connected socket reaches errorCallback with ECO
 
 test('without errorCallback, a socket error goes to the callback with the status', async (t) => {
   const c = withCollection(t);
-  const gone = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => gone.bind(0, '127.0.0.1', resolve));
-  const port = gone.address().port;
-  await new Promise<void>((resolve) => gone.close(resolve));
+  const port = await refusingUdpPort(t);
   const state = await connectedUdpState(t, c, '127.0.0.1', port);
   const got = deferred<unknown>();
-  asyncIoStateReceiveMessage(state, Buffer.alloc(8), (s) => got.resolve((s.readStatus as NodeJS.ErrnoException | null)?.code));
+  const code = (s: AsyncIoState): unknown => (s.readStatus === 'timeout' ? 'timeout' : (s.readStatus as NodeJS.ErrnoException | null)?.code);
+  asyncIoStateReceiveMessage(state, Buffer.alloc(8), (s) => got.resolve(code(s)), { timeout: 5 });
   await send(state, 'x');
   t.is(await got.promise, 'ECONNREFUSED');
 });

@@ -10,7 +10,7 @@ import {
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
 import { deferred, withCollection } from './helpers/fixtures.js';
-import { connectedUdpState, send, sendTo, udpPeer, udpState } from './helpers/udp-peers.js';
+import { connectedUdpState, refusingUdpPort, send, sendTo, udpPeer, udpState } from './helpers/udp-peers.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -180,10 +180,7 @@ test('a connected state sends with asyncIoStateSendMessage; writeTimeout from th
 
 test('a send on a connected socket to a gone peer still completes (UDP waits for no answer)', async (t) => {
   const c = withCollection(t);
-  const gone = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => gone.bind(0, '127.0.0.1', resolve));
-  const port = gone.address().port;
-  await new Promise<void>((resolve) => gone.close(resolve));
+  const port = await refusingUdpPort(t);
   const state = await connectedUdpState(t, c, '127.0.0.1', port);
   // Sends themselves succeed (UDP does not wait for an answer).
   t.deepEqual(await send(state, 'one'), { status: null, via: 'callback' });

@@ -158,6 +158,24 @@ export async function until(condition: () => boolean, what: string, withinMs = 5
   }
 }
 
+/**
+ * A UDP port on 127.0.0.1 that refuses every datagram for the rest of the
+ * test: the kernel answers "port unreachable" (`ECONNREFUSED` on a connected
+ * socket). It is held by a socket connected to itself, so that no other
+ * test can bind it meanwhile (a port bound and closed again can be handed
+ * to a concurrent test's socket, which would then take the datagram
+ * silently), while datagrams from any other socket find no socket to take
+ * them.
+ */
+export async function refusingUdpPort(t: ExecutionContext): Promise<number> {
+  const holder = dgram.createSocket('udp4');
+  t.teardown(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  await new Promise<void>((resolve) => holder.bind(0, '127.0.0.1', resolve));
+  const { port } = holder.address();
+  await new Promise<void>((resolve) => holder.connect(port, '127.0.0.1', resolve));
+  return port;
+}
+
 /** A free UDP port on 127.0.0.1 right now (for peers that cannot report the port they bound). */
 export async function freeUdpPort(): Promise<number> {
   const socket = dgram.createSocket('udp4');
