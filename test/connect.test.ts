@@ -21,7 +21,7 @@ import {
 } from '@commio/core';
 import { installFakeClock } from '@commio/testkit';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, nodeOnly, onTestTransport, rawServer, readBytes, withCollection } from './helpers/fixtures.js';
+import { deferred, nodeOnly, onTestTransport, rawServer, readBytes, refusingTcpPort, withCollection } from './helpers/fixtures.js';
 
 checkNoLeaksAfterAll(test);
 
@@ -160,7 +160,7 @@ test('a host name: a read and a shutdown of the output asked before the connect 
 });
 
 test('a host name with ipv6: true and only an IPv4 server: the failure is the Node path’s (ECONNREFUSED or the lookup’s code); the state is closed', async (t) => {
-  const port = await freePort();
+  const port = await refusingTcpPort(t);
   const { state, result } = connect(t, 'localhost', port, { ipv6: true });
   const [, failure] = await result;
   t.true(failure instanceof Error);
@@ -169,7 +169,7 @@ test('a host name with ipv6: true and only an IPv4 server: the failure is the No
 });
 
 test('ECONNREFUSED: callback(state, error) with its code; the state is closed', async (t) => {
-  const port = await freePort();
+  const port = await refusingTcpPort(t);
   const { state, result } = connect(t, '127.0.0.1', port);
   const [s, failure] = await result;
   t.is(s, state);

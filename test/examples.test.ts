@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { rawClient, rawServer } from './helpers/fixtures.js';
+import { rawClient, rawServer, refusingTcpPort } from './helpers/fixtures.js';
 import { checkReadmeShows, runExample, type Example } from './helpers/example-process.js';
 
 checkNoLeaksAfterAll(test);
@@ -310,12 +310,7 @@ test('echo --tls: certificate files are generated when missing; the client verif
 });
 
 test('echo client: a refused connection is reported with its code, status 1', async (t) => {
-  // A port that was just free: nothing listens there.
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  const client = runExample(t, 'echo-client.ts', [String(port), 'x']);
+  const client = runExample(t, 'echo-client.ts', [String(await refusingTcpPort(t)), 'x']);
   t.deepEqual(await client.exited, { code: 1, signal: null });
   t.regex(client.stderr(), /cannot connect to 127\.0\.0\.1:\d+: .*\(ECONNREFUSED\)/);
 });

@@ -24,7 +24,7 @@ import {
   type AsyncIoState,
 } from '@commio/core';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { deferred, rawClient, readBytes, withCollection } from './helpers/fixtures.js';
+import { deferred, rawClient, readBytes, refusingTcpPort, withCollection } from './helpers/fixtures.js';
 import { echo, roundTrip } from './helpers/accept-helpers.js';
 import { checkNativeNoLeaksAfterAll, nativeTest } from './helpers/native-fixtures.js';
 
@@ -149,11 +149,7 @@ nativeOnly('abort of a waiting read, then close, on the native transport: the ab
 
 nativeOnly('a refused native connect closes the state before the callback gets the error', async (t) => {
   const c = withCollection(t);
-  // A port that was free a moment ago: nothing listens there.
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const port = await refusingTcpPort(t);
   const outcome = deferred<{ state: AsyncIoState; failure: Error | null; closed: boolean }>();
   createAsyncIoStateAndConnectedTcpSocket(c, '127.0.0.1', port, (state, failure) => outcome.resolve({ state, failure, closed: state.closed }), { transport: 'native' });
   const { failure, closed } = await outcome.promise;

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import test from 'ava';
-import { rawClient, rawServer, readBytes } from './helpers/fixtures.js';
+import { rawClient, rawServer, readBytes, refusingTcpPort } from './helpers/fixtures.js';
 import { randomBytes } from 'node:crypto';
 import { RecordingSink, checkNativeNoLeaksAfterAll, nativeTest, closeIfOwned, recordingServer, requireNativeLoop } from './helpers/native-fixtures.js';
 
@@ -115,11 +115,8 @@ nativeOnly('connect: to a listening server, then to a closed port (ECONNREFUSED)
   t.is(loop.address(id, true)?.port, port);
   loop.close(id);
 
-  const closed = await rawServer(t);
-  closed.server.close();
-  await new Promise<void>((resolve) => closed.server.once('close', resolve));
   const refused = new RecordingSink();
-  const failing = loop.connect('127.0.0.1', closed.port, {}, refused);
+  const failing = loop.connect('127.0.0.1', await refusingTcpPort(t), {}, refused);
   t.teardown(() => closeIfOwned(loop, failing, refused));
   await refused.until(() => refused.error !== null);
   t.is(refused.error?.code, 'ECONNREFUSED');

@@ -4,7 +4,6 @@
  * `signal`, its timeout and its failure.
  */
 import test from 'ava';
-import net from 'node:net';
 import {
   closeAsyncIoState,
   createAsyncIoStateAndUdpSocket,
@@ -18,7 +17,7 @@ import {
 import { attachSsl, connect, readUntil, receiveMessage, sendMessage, sendMessageToAddress, shutdown, write } from '@commio/core/promises';
 import { createSslClientContext, createSslServerContext } from '@commio/ssl';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { nodeOnly, onTestTransport, readBytes, statePair, withCollection } from './helpers/fixtures.js';
+import { nodeOnly, onTestTransport, readBytes, refusingTcpPort, statePair, withCollection } from './helpers/fixtures.js';
 import { plainServer, statePairOverTcp } from './helpers/commio-pair.js';
 import { keyPair } from './helpers/tls-fixtures.js';
 import { connectedUdpState, udpState } from './helpers/udp-peers.js';
@@ -97,12 +96,7 @@ test('connect resolves with a connected state; a refused port rejects with ECONN
   await write(peer, Buffer.from('hi\n'));
   t.is(Buffer.from((await readUntil(state, '\n')) ?? []).toString(), 'hi\n');
 
-  const closedPort = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+  const closedPort = await refusingTcpPort(t);
   const refused = await t.throwsAsync(connect(c, '127.0.0.1', closedPort, onTestTransport()));
   t.is((refused as NodeJS.ErrnoException).code, 'ECONNREFUSED');
   await t.throwsAsync(connect(c, '127.0.0.1', server.port, { connectTimout: 1 } as never), { instanceOf: InvalidArgumentError });

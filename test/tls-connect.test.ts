@@ -1,5 +1,4 @@
 import test from 'ava';
-import net from 'node:net';
 import {
   createAsyncIoStateAndConnectedTcpSocket,
   asyncIoStateWriteBuffer,
@@ -11,7 +10,7 @@ import {
 } from '@commio/core';
 import { createSslClientContext } from '@commio/ssl';
 import { checkNoLeaksAfterAll } from './helpers/leaks.js';
-import { withCollection, deferred, rawServer } from './helpers/fixtures.js';
+import { withCollection, deferred, rawServer, refusingTcpPort } from './helpers/fixtures.js';
 import { keyPair, tlsEchoServer, until } from './helpers/tls-fixtures.js';
 
 checkNoLeaksAfterAll(test);
@@ -95,11 +94,7 @@ test('a server that never answers the handshake: timeout with indicator timeout;
   t.is((failure as Error & { code: string }).code, 'ERR_COMMIO_HANDSHAKE_TIMEOUT');
   t.is(asyncIoSslFailureIndicatorFromFailureArgs(failure), 'timeout');
   t.true(state.closed);
-  const free = net.createServer();
-  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
-  const freePort = (free.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => free.close(() => resolve()));
-  const refused = await connect(t, '127.0.0.1', freePort, { sslCtx: true });
+  const refused = await connect(t, '127.0.0.1', await refusingTcpPort(t), { sslCtx: true });
   t.is((refused.failure as Error & { code: string }).code, 'ECONNREFUSED');
   t.is(asyncIoSslFailureIndicatorFromFailureArgs(refused.failure), null);
 });

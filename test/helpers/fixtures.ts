@@ -54,6 +54,20 @@ export async function rawClient(t: ExecutionContext, port: number, host = '127.0
   return socket;
 }
 
+/**
+ * A TCP port on 127.0.0.1 that refuses connections (`ECONNREFUSED`) for the
+ * rest of the test. It is the local port of a connected client socket:
+ * nothing listens there, so a connection attempt gets a reset, and while
+ * that socket is open no other socket can bind the port. (A port listened
+ * on and closed again can go to a concurrent test's server, which would
+ * then accept the connection.)
+ */
+export async function refusingTcpPort(t: ExecutionContext): Promise<number> {
+  const { port } = await rawServer(t);
+  const holder = await rawClient(t, port);
+  return holder.localPort as number;
+}
+
 /** Reads from a raw socket until `n` bytes arrived (or EOF); resolves with them. */
 export function readBytes(socket: net.Socket, n: number): Promise<Buffer> {
   return new Promise<Buffer>((resolve) => {
