@@ -571,6 +571,9 @@ test.serial('any name or user value, even one that cannot be printed, never brea
         core.closeAsyncIoState(s);
         t.throws(() => core.asyncIoStateWriteBuffer(s, Buffer.alloc(4), noop), { code: 'ERR_COMMIO_STATE_CLOSED' });
         client.destroy();
+        // An accepting handle with that handle name and listener name: set up, then closed.
+        const handle = await core.acceptTcpConnectionsCreatingAsyncIoStates(collection, 0, noop, { address: '127.0.0.1', initTimeout: 0, name, handleName: name });
+        core.closeAcceptingHandle(handle);
         // A throwing callback in a collection with that name: handled (or printed), the loop goes on.
         process.stderr.write = ((chunk: string | Uint8Array) => printed.push(String(chunk)) > 0);
         await new Promise<void>((resolve) => {

@@ -11,7 +11,7 @@
  * backlog. A failure at any step closes everything opened so far.
  */
 import type net from 'node:net';
-import { logger } from '../debug.js';
+import { logger, printable } from '../debug.js';
 import { BindFailedError, toError, UnsupportedError } from '../errors.js';
 import { bindAcceptTls, prepareAcceptTls } from './accept-tls.js';
 import { checkCollection, type WaitStateCollection } from '../collection/wait-state-collection.js';
@@ -165,7 +165,10 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
   } finally {
     unforward();
   }
-  log('%s: listening (%s) on %s%s', handle, String(settings.listenName), handle.sockets.map((s) => JSON.stringify(s.address())).join(' '), driver !== null ? ' (native)' : '');
+  // Only when logging is on, and through printable: `name` may be any value, even one String() refuses.
+  if (log.enabled) {
+    log('%s: listening (%s) on %s%s', handle, printable(settings.listenName), handle.sockets.map((s) => JSON.stringify(s.address())).join(' '), driver !== null ? ' (native)' : '');
+  }
   // Accept only after the caller's continuation has run.
   setImmediate(() => handle.start());
   // In a worker of startWorkerProcesses: drained when the primary stops the group.
