@@ -20,6 +20,7 @@ import { secondsToMs } from '../options/validate.js';
 import { parseProxyHeader, type ProxyHeader } from './proxy-header.js';
 import type { ProxySettings } from './proxy-options.js';
 import type { CollectionMember } from '../collection/member-list.js';
+import { ignoreLateErrors, SocketListeners } from '../transports/socket-events.js';
 
 function onTimeout(this: ProxyHeaderRead): void {
   this.timedOut();
@@ -141,6 +142,8 @@ function onData(this: net.Socket, chunk: Buffer): void {
 function onEnded(this: net.Socket): void {
   (this as SocketWithRead)[kRead]?.ended();
 }
+// An error or a close ends the header read as the peer's FIN does.
+const LISTENERS = new SocketListeners(onData, onEnded, onEnded, onEnded);
 
 /** The header read of a `net.Socket` (the Node transport). */
 class SocketHeaderRead extends ProxyHeaderRead {
@@ -152,10 +155,7 @@ class SocketHeaderRead extends ProxyHeaderRead {
     this.socket = socket;
     this.#done = done;
     (socket as SocketWithRead)[kRead] = this;
-    socket.on('data', onData);
-    socket.on('end', onEnded);
-    socket.on('error', onEnded);
-    socket.on('close', onEnded);
+    LISTENERS.add(socket);
     // Accepted sockets arrive paused (nothing is read before someone asks).
     socket.resume();
   }
@@ -163,10 +163,7 @@ class SocketHeaderRead extends ProxyHeaderRead {
   protected stopListening(): void {
     const socket = this.socket as SocketWithRead;
     socket[kRead] = undefined;
-    socket.removeListener('data', onData);
-    socket.removeListener('end', onEnded);
-    socket.removeListener('error', onEnded);
-    socket.removeListener('close', onEnded);
+    LISTENERS.remove(socket);
   }
 
   protected handOn(header: ProxyHeader, rest: Buffer | null): void {
@@ -189,11 +186,9 @@ class SocketHeaderRead extends ProxyHeaderRead {
   }
 }
 
-function ignore(): void {}
-
 /** Destroys a socket nobody listens to any more (a late error must not crash the process). */
 function destroyQuietly(socket: net.Socket): void {
-  if (socket.listenerCount('error') === 0) socket.on('error', ignore);
+  if (socket.listenerCount('error') === 0) ignoreLateErrors(socket);
   socket.destroy();
 }
 

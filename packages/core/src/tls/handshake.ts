@@ -14,6 +14,7 @@ import { peerChainError, releaseTlsControl, startClientHandshake } from '../node
 import { secondsToMs } from '../options/validate.js';
 import { clearTimer, setTimer, type Timer } from '../clock.js';
 import type { SslConnectionSettings } from './ssl-context.js';
+import { ignoreLateErrors } from '../transports/socket-events.js';
 
 /** `null` after a successful handshake, else the failure. */
 export type HandshakeDone = (failure: Error | null) => void;
@@ -133,13 +134,13 @@ class Handshake {
 
   settle(failure: Error | null): void {
     if (!this.#end()) return;
-    if (failure !== null) this.socket.on('error', ignoreError);
+    if (failure !== null) ignoreLateErrors(this.socket);
     this.done(failure);
   }
 
   /** Ends the handshake without a report (its owner gave up on it). */
   cancel(): void {
-    if (this.#end()) this.socket.on('error', ignoreError);
+    if (this.#end()) ignoreLateErrors(this.socket);
   }
 
   /** Unhooks the handshake from its socket and stops its timer; false when it had ended already. */
@@ -157,10 +158,6 @@ class Handshake {
     }
     return true;
   }
-}
-
-function ignoreError(): void {
-  // A TLS socket that failed its handshake is destroyed; late errors are of no use.
 }
 
 /**

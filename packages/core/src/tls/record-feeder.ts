@@ -20,6 +20,7 @@ import { Duplex } from 'node:stream';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { readableEndedNow } from '../node-internals.js';
+import { ignoreLateErrors, SocketListeners } from '../transports/socket-events.js';
 
 /** TLS record header: type, version (2), length (2). */
 const HEADER = 5;
@@ -53,9 +54,7 @@ function onRawClose(this: net.Socket): void {
   feederOf(this)?.onRawClose();
 }
 
-function ignoreError(): void {
-  // The raw socket is being torn down with the TLS session: late errors are of no use.
-}
+const LISTENERS = new SocketListeners(onRawData, onRawEnd, onRawError, onRawClose);
 
 const kFeeder = Symbol('commio.recordFeeder');
 type RawWithFeeder = net.Socket & { [kFeeder]?: RecordFeeder | undefined };
@@ -86,10 +85,7 @@ export class RecordFeeder extends Duplex {
     this.raw = raw;
     this.#pending = readAhead !== null && readAhead.length > 0 ? readAhead : null;
     (raw as RawWithFeeder)[kFeeder] = this;
-    raw.on('data', onRawData);
-    raw.on('end', onRawEnd);
-    raw.on('error', onRawError);
-    raw.on('close', onRawClose);
+    LISTENERS.add(raw);
     raw.resume();
   }
 
@@ -193,7 +189,8 @@ export class RecordFeeder extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (!this.#released) {
       this.#unhook();
-      this.raw.on('error', ignoreError);
+      // The raw socket is torn down with the TLS session.
+      ignoreLateErrors(this.raw);
       this.raw.destroy();
     }
     callback(error);
@@ -216,9 +213,6 @@ export class RecordFeeder extends Duplex {
     const raw = this.raw as RawWithFeeder;
     if (raw[kFeeder] !== this) return;
     raw[kFeeder] = undefined;
-    raw.removeListener('data', onRawData);
-    raw.removeListener('end', onRawEnd);
-    raw.removeListener('error', onRawError);
-    raw.removeListener('close', onRawClose);
+    LISTENERS.remove(raw);
   }
 }

@@ -18,15 +18,12 @@ import { makeTlsSocket, runHandshake } from './handshake.js';
 import { handshakeEnded } from '../stats/state-events.js';
 import { RecordFeeder } from './record-feeder.js';
 import type { TlsAttachment } from './tls-attachment.js';
+import { ignoreLateErrors } from '../transports/socket-events.js';
 
 const log = logger('ssl');
 
 /** Reports the end of a handshake; `fromEvent` false when it ended inside the call that started it. */
 export type HandshakeReport = (state: AsyncIoState, failure: Error | null, fromEvent: boolean) => void;
-
-function ignoreError(): void {
-  // The failed TLS session is torn down; late errors are of no use.
-}
 
 /**
  * Starts the handshake of `attachment` (its role chosen) on `state`, whose
@@ -95,10 +92,10 @@ function failHandshake(state: AsyncIoState, attachment: TlsAttachment, failure: 
   attachment.cancelHandshake = null;
   const transport = state.detachTransport();
   if (transport !== null) {
-    transport.on('error', ignoreError);
+    ignoreLateErrors(transport);
     transport.destroy();
   }
-  attachment.tcp.on('error', ignoreError);
+  ignoreLateErrors(attachment.tcp);
   attachment.tcp.destroy();
   state.tls = null;
   const reader = state.reader;

@@ -26,6 +26,7 @@ import {
 } from './tls-setup.js';
 import { HandshakeFailedError } from '../errors.js';
 import type { TLSSocket } from 'node:tls';
+import { ignoreLateErrors } from '../transports/socket-events.js';
 
 const log = logger('ssl');
 
@@ -209,10 +210,6 @@ function onDetachError(this: TLSSocket, error: Error): void {
 function onDetachClose(this: TLSSocket): void {
   (this as SocketWithDetach)[kDetach]?.broken(null);
 }
-function ignoreError(): void {
-  // The TLS session is gone; late errors are of no use.
-}
-
 /** One detach under way: our close_notify out, the peer's in, then back to plain. */
 class Detach {
   readonly #state: AsyncIoState;
@@ -271,7 +268,7 @@ class Detach {
     socket.removeListener('finish', onDetachFinish);
     socket.removeListener('error', onDetachError);
     socket.removeListener('close', onDetachClose);
-    socket.on('error', ignoreError);
+    ignoreLateErrors(socket);
     return true;
   }
 
@@ -298,7 +295,7 @@ class Detach {
     const state = this.#state;
     log('%s: connection broke while detaching TLS: %s', state, error === null ? 'closed' : (errorCode(error) ?? error.message));
     this.#socket.destroy();
-    this.#attachment.tcp.on('error', ignoreError);
+    ignoreLateErrors(this.#attachment.tcp);
     this.#attachment.tcp.destroy();
     state.tls = null;
     if (error !== null) {

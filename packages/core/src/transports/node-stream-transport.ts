@@ -20,6 +20,7 @@
 import type net from 'node:net';
 import { WRITE_DONE, WRITE_PENDING, type SocketAddress, type StreamSink, type StreamTransport, type WriteOutcome } from './stream-transport.js';
 import { socketWriteQueueSize } from '../node-internals.js';
+import { ignoreLateErrors, SocketListeners } from './socket-events.js';
 
 const kSink = Symbol('commio.sink');
 const kOnWritten = Symbol('commio.onWritten');
@@ -50,6 +51,7 @@ function onError(this: Handle, error: Error): void {
 function onClose(this: Handle): void {
   this[kSink]?.disconnected();
 }
+const LISTENERS = new SocketListeners(onData, onEnd, onError, onClose);
 /** Listens (once) while a shutdown('output') waits for 'finish' to report. */
 function onFinish(this: Handle): void {
   this[kSink]?.outputShut(true);
@@ -64,10 +66,6 @@ function writtenCallback(socket: Handle, sink: StreamSink): (error?: Error | nul
 }
 function reportRefused(sink: StreamSink, error: Error): void {
   sink.written(error);
-}
-function ignoreError(): void {
-  // A socket handed back or torn down may still report errors: they are of no
-  // use to anyone any more, and must not crash the process.
 }
 
 /** True (once) when a shutdown('output') waited to report: it reports now, not on 'finish'. */
@@ -92,18 +90,12 @@ export const nodeStreamTransport: StreamTransport<net.Socket> = {
     // Made on the first write that needs it, for this sink (a socket kept
     // alive may get a new state). Not added to a socket that never had one.
     if (socket[kOnWritten] !== undefined) socket[kOnWritten] = undefined;
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onClose);
+    LISTENERS.add(socket);
   },
 
   detach(socket: Handle): void {
     socket.pause();
-    socket.removeListener('data', onData);
-    socket.removeListener('end', onEnd);
-    socket.removeListener('error', onError);
-    socket.removeListener('close', onClose);
+    LISTENERS.remove(socket);
     socket.removeListener('finish', onFinish);
     // Assigned, not deleted: a delete turns the socket into a slow dictionary object.
     socket[kSink] = undefined;
@@ -171,7 +163,7 @@ export const nodeStreamTransport: StreamTransport<net.Socket> = {
     // A socket kept alive must not stay corked.
     nodeStreamTransport.flushAfterPass(socket);
     nodeStreamTransport.detach(socket);
-    socket.on('error', ignoreError);
+    ignoreLateErrors(socket);
     return socket;
   },
 

@@ -19,6 +19,7 @@ import type { IoStatus } from '../state/status.js';
 import type { SenderInfo } from './message-queue.js';
 import { UdpReceive } from './udp-receive.js';
 import { UdpSender, type SendTarget } from './udp-sender.js';
+import { ignoreLateErrors } from '../transports/socket-events.js';
 
 export type { ReceiveCallback } from './udp-receive.js';
 
@@ -42,10 +43,6 @@ function onSocketError(this: dgram.Socket, error: Error): void {
 function onSocketClose(this: dgram.Socket): void {
   transportOf(this)?.onClose();
 }
-function ignoreError(): void {
-  // A socket handed back or torn down may still report errors: of no use to anyone now.
-}
-
 /** The error a UDP state's directions get when its socket closed under it. */
 function socketClosedError(): Error {
   return new DgramSocketClosedError('the UDP socket was closed');
@@ -221,7 +218,7 @@ export class UdpTransport implements StateKind<StateShell>, SendTarget {
     socket.removeListener('error', onSocketError);
     socket.removeListener('close', onSocketClose);
     (socket as SocketWithTransport)[kTransport] = undefined;
-    socket.on('error', ignoreError);
+    ignoreLateErrors(socket);
     if (!keepAlive && this.dead === null) {
       try {
         socket.close();
