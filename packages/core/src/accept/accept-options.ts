@@ -251,10 +251,7 @@ export function resolveAcceptSettings(service: unknown, o: CheckedOptions): Acce
   };
   if (source.kind !== 'port') checkAdoptionOptions(source, o);
   if (settings.transport === 'native') checkNativeOptions(settings);
-  // The native transport sets SO_REUSEPORT itself (accept-tcp-connections.ts checks again if it falls back to Node's).
-  if (reuseport && settings.transport !== 'native' && !reusePortSupported()) {
-    throw new UnsupportedError(`reuseport needs Node.js >= 22.12 (this is ${process.versions.node})`);
-  }
+  // Whether reuseport can be had depends on the transport in the end: checked in accept-tcp-connections.ts (checkReusePort).
   return settings;
 }
 

@@ -125,6 +125,9 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
   const fn = checkFunction<ConnectionFunction>(connectionFunction, 'connectionFunction');
   const o = checkOptions(options, ACCEPT_KEYS);
   const settings = resolveAcceptSettings(service, o);
+  // `transport: 'native'` without the addon: the Node path (nativeTransportStatus() says why).
+  const driver = settings.transport === 'native' ? nativeDriver() : null;
+  const reusePort = checkReusePort(settings, driver !== null);
   // TLS seam (1/2): the TLS options are checked here; connections get TLS in hand-over.ts.
   const acceptTls = prepareAcceptTls(o);
   c.assertAlive();
@@ -132,10 +135,6 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
   if (settings.maxConnections !== null && settings.source.kind === 'server' && !adoptedServerPausable(settings.source.server)) {
     throw new UnsupportedError('maxConnections needs a socket commio can pause: Node.js cannot pause a net.Server it bound itself (give the port, or { fd }, instead)');
   }
-
-  // `transport: 'native'` without the addon: the Node path (nativeTransportStatus() says why).
-  const driver = settings.transport === 'native' ? nativeDriver() : null;
-  const reusePort = checkReusePort(settings, driver !== null);
 
   const handle = new AcceptingHandle(c, settings, fn, acceptConnection);
   bindAcceptTls(handle, acceptTls);
@@ -187,7 +186,8 @@ export async function acceptTcpConnectionsCreatingAsyncIoStates(
 function checkReusePort(settings: AcceptSettings<AcceptingHandle>, native: boolean): boolean {
   if (!native) {
     if (settings.reuseport && !reusePortSupported()) {
-      throw new UnsupportedError(`reuseport needs Node.js >= 22.12 (this is ${process.versions.node}) or the native transport, which is unavailable: ${nativeTransportStatus().reason ?? 'unknown'}`);
+      const fallback = settings.transport === 'native' ? ` or the native transport, which is unavailable: ${nativeTransportStatus().reason ?? 'unknown'}` : '';
+      throw new UnsupportedError(`reuseport needs Node.js >= 22.12 (this is ${process.versions.node})${fallback}`);
     }
     return settings.reuseport;
   }
