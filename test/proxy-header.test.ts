@@ -4,6 +4,9 @@
  * and a fast-check fuzz suite (random bytes, truncations, byte-by-byte
  * feeding, mutations of valid headers): the parser never throws, never
  * reads past its bound, and agrees with itself however the bytes arrive.
+ * The addresses and ports in these headers are field values, what a proxy
+ * says of its client (documentation ranges 192.0.2.0/24, 198.51.100.0/24,
+ * 203.0.113.0/24, 2001:db8::/32 and loopback): nothing here binds a port.
  */
 import test from 'ava';
 import fc from 'fast-check';

@@ -127,6 +127,7 @@ test('bytes sent with the header are kept for the first read', async (t) => {
   const client = await connectClient(server.handle.localPort);
   t.teardown(() => client.destroy());
   const echoed = readBytes(client, 'first bytes'.length);
+  // The client address the header claims: field values, not sockets (both ends listen and connect on ports the system chose).
   client.write('PROXY TCP4 203.0.113.7 127.0.0.1 40000 80\r\nfirst bytes');
   t.is((await echoed).toString(), 'first bytes');
   t.deepEqual(server.states[0]?.peerAddress, { address: '203.0.113.7', port: 40000, family: 'IPv4' });
